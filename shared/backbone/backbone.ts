@@ -1,0 +1,195 @@
+/**
+ * The `Backbone` base class: the KerasHub Backbone API in TypeScript. A backbone is a config plus weights
+ * keyed by KerasHub variable paths (`decoder_block_0/attention/query/kernel`, …); it emits its forward pass
+ * as an ONNX graph that onnxruntime (web/WASM or node) runs.
+ */
+import { GraphBuilder } from "../graph/graph-builder.js";
+import { castTensor, sizeOf, type FloatDType, type Tensor } from "../tensor/tensor.js";
+import { initializeTensor, type Initializer } from "../tensor/random.js";
+import type { OnnxRuntime } from "../runtime/runtime.js";
+import { BackboneSession } from "./session.js";
+import { camelKeys, snakeKeys } from "./config.js";
+import { builtinPresets, classByName } from "./registry.js";
+import { loadBackbone, savePreset, type FromPresetOptions } from "../presets/loader.js";
+import { formatParams, type PresetInfo } from "../presets/preset-info.js";
+import type { PresetFiles, PresetStore } from "../presets/store.js";
+
+/** A built-in preset as listed by `Backbone.presets`. */
+export interface PresetSummary extends PresetInfo {
+  /** Parameter count computed from the config, formatted like the KerasHub tables (66.36M, 2.51B). */
+  parameters: string;
+}
+
+export interface VariableSpec {
+  /** KerasHub `variable.path`, e.g. `decoder_block_0/attention/query/kernel`. */
+  path: string;
+  shape: number[];
+  init: Initializer;
+}
+
+/** Arguments every backbone accepts besides its architecture config. */
+export interface BackboneArgs {
+  /**
+   * Storage dtype of the weights (the Keras dtype policy). `float32` by default; `float16`/`bfloat16` keep
+   * weights 16-bit in memory, in saved presets and in the ONNX model. Compute is always float32.
+   */
+  dtype?: FloatDType;
+  name?: string;
+  trainable?: boolean;
+  /** Seed for the random initialisation used when no weights are loaded (`loadWeights: false`). */
+  seed?: number;
+}
+
+export interface GraphOptions {
+  /** Also output `hidden_states.{i}` (i = 0: embeddings; i = L: the final output), as HF does. */
+  hiddenStates?: boolean;
+}
+
+/** The value names a backbone's graph starts from. */
+export interface GraphInputs {
+  tokenIds: string;
+  paddingMask: string;
+}
+
+export interface GraphResult {
+  sequenceOutput: string;
+  /** HF `hidden_states`: the embedding output, then each block's output; the last equals the final output. */
+  hiddenStates: string[];
+}
+
+/** What each family registers so presets and HF checkpoints can find it (see `registry.ts`). */
+export type BackboneClass = (abstract new (...args: never[]) => Backbone) & { readonly className: string };
+
+export abstract class Backbone {
+  /** KerasHub class name (`registered_name` is `keras_hub>` + this). */
+  static readonly className: string = "Backbone";
+  /** Python module KerasHub serialises into config.json. */
+  static readonly module: string = "keras_hub.src.models.backbone";
+
+  readonly dtype: FloatDType;
+  readonly name: string;
+  readonly trainable: boolean;
+  readonly seed: number;
+  private weightMap: Map<string, Tensor> | null = null;
+
+  protected constructor(args: BackboneArgs, defaultName: string) {
+    this.dtype = args.dtype ?? "float32";
+    this.name = args.name ?? defaultName;
+    this.trainable = args.trainable ?? true;
+    this.seed = args.seed ?? 0;
+  }
+
+  /** The architecture config, camelCase (what the constructor took, after defaults). */
+  abstract readonly config: Readonly<Record<string, unknown>>;
+  abstract readonly hiddenDim: number;
+  abstract readonly vocabularySize: number;
+  /** Longest sequence the model accepts; null when unbounded (RoPE models). */
+  abstract readonly maxSequenceLength: number | null;
+  /** Every variable with its shape and KerasHub initialiser, in KerasHub creation order. */
+  abstract variables(): VariableSpec[];
+  /** Emits the forward pass into `g`. */
+  protected abstract buildGraph(g: GraphBuilder, inputs: GraphInputs, options: GraphOptions): GraphResult;
+
+  /**
+   * Builds a backbone from a built-in preset name, `hf://org/model`, `kaggle://…`, a local KerasHub- or
+   * HF-format directory, or a preset store key. On a subclass the preset must be of that family; on
+   * `Backbone` itself the right subclass is returned.
+   */
+  static async fromPreset<B extends Backbone>(
+    this: (abstract new (...args: any[]) => B) & { className: string },
+    preset: string,
+    options: FromPresetOptions = {},
+  ): Promise<B> {
+    return (await loadBackbone(this, preset, options)) as B;
+  }
+
+  /** Built-in presets of this class and its subclasses, by name. */
+  static get presets(): Record<string, PresetSummary> {
+    const out: Record<string, PresetSummary> = {};
+    for (const info of builtinPresets().values()) {
+      const cls = classByName(info.className);
+      if (!cls || !(cls === (this as unknown) || cls.prototype instanceof this)) continue;
+      const params = new cls(camelKeys(info.config)).countParams();
+      out[info.name] = { ...info, parameters: formatParams(params) };
+    }
+    return out;
+  }
+
+  /** Writes a KerasHub-format preset (config.json, metadata.json, model.safetensors) to a directory or store key. */
+  async saveToPreset(target: string | PresetFiles, store?: PresetStore): Promise<PresetFiles> {
+    return savePreset(this, target, store);
+  }
+
+  get className(): string {
+    return (this.constructor as typeof Backbone).className;
+  }
+
+  /** KerasHub `get_config()`: name, trainable and the constructor arguments, snake_case. */
+  getConfig(): Record<string, unknown> {
+    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable, ...snakeKeys({ ...this.config }) };
+    if (this.dtype !== "float32") config.dtype = this.dtype;
+    return config;
+  }
+
+  /** KerasHub `count_params()`. */
+  countParams(): number {
+    return this.variables().reduce((n, v) => n + sizeOf(v.shape), 0);
+  }
+
+  /** Weights by variable path. Materialised on first use from the seeded KerasHub initialisers. */
+  get weights(): ReadonlyMap<string, Tensor> {
+    if (!this.weightMap) {
+      const map = new Map<string, Tensor>();
+      for (const v of this.variables()) map.set(v.path, castTensor(initializeTensor(v.shape, v.init, this.seed, v.path), this.dtype));
+      this.weightMap = map;
+    }
+    return this.weightMap;
+  }
+
+  /** Replaces all weights; every variable must be present with its exact shape. Casts to `dtype`. */
+  setWeights(weights: ReadonlyMap<string, Tensor>, source = "weights"): void {
+    const specs = this.variables();
+    const missing = specs.filter((v) => !weights.has(v.path)).map((v) => v.path);
+    if (missing.length) {
+      throw new Error(`${source} lack ${missing.length} variable(s) of ${this.className}: ${missing.slice(0, 5).join(", ")}${missing.length > 5 ? ", …" : ""}`);
+    }
+    const map = new Map<string, Tensor>();
+    for (const v of specs) {
+      const t = weights.get(v.path)!;
+      if (t.shape.join() !== v.shape.join()) {
+        throw new Error(`${source}: ${v.path} has shape [${t.shape}], ${this.className} expects [${v.shape}]`);
+      }
+      map.set(v.path, castTensor(t, this.dtype));
+    }
+    this.weightMap = map;
+  }
+
+  /** One weight by KerasHub variable path. */
+  weight(path: string): Tensor {
+    const t = this.weights.get(path);
+    if (!t) throw new Error(`${this.className} has no variable ${path}`);
+    return t;
+  }
+
+  /** The token embedding matrix [vocabulary, hidden] (tied with the LM head in KerasHub). */
+  abstract get tokenEmbedding(): Tensor;
+
+  /** The forward pass as a serialised ONNX model (token_ids, padding_mask → sequence_output). */
+  toOnnx(options: GraphOptions = {}): Uint8Array {
+    const g = new GraphBuilder(this.name);
+    const tokenIds = g.input("token_ids", "int32", ["batch", "sequence"]);
+    const paddingMask = g.input("padding_mask", "int32", ["batch", "sequence"]);
+    const { sequenceOutput, hiddenStates } = this.buildGraph(g, { tokenIds, paddingMask }, options);
+    const dims = ["batch", "sequence", this.hiddenDim];
+    g.output(sequenceOutput, "sequence_output", "float32", dims);
+    if (options.hiddenStates) {
+      hiddenStates.forEach((h, i) => g.output(h, `hidden_states.${i}`, "float32", dims));
+    }
+    return g.encode();
+  }
+
+  /** Builds the graph and loads it into an inference session of the given runtime. */
+  async createSession(runtime: OnnxRuntime, options: GraphOptions = {}): Promise<BackboneSession> {
+    return BackboneSession.create(this, runtime, this.toOnnx(options));
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The backbone families known to `Backbone.fromPreset`: their class, built-in presets, and how to convert
+ * a Hugging Face checkpoint. Each family module registers itself when imported.
+ */
+import type { Backbone, BackboneArgs } from "./backbone.js";
+import type { PresetInfo } from "../presets/preset-info.js";
+import type { HfCheckpoint } from "../presets/hf-checkpoint.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+export type ConcreteBackboneClass = (new (args: any) => Backbone) & { readonly className: string; readonly module: string };
+
+export interface HfConverter {
+  /** HF `model_type` values handled, e.g. ["gemma", "gemma2"]. */
+  modelTypes: readonly string[];
+  /** The class a given HF config loads as (RoBERTa vs XLM-R). */
+  backboneFor(hfConfig: Record<string, unknown>): ConcreteBackboneClass;
+  /** HF config.json → constructor args (camelCase). Throws for features the port does not implement. */
+  convertConfig(hfConfig: Record<string, unknown>): Record<string, unknown> & BackboneArgs;
+  /** A key every checkpoint of the family has, to detect the key prefix. */
+  anchorKey: string;
+  /** HF tensors → KerasHub variable paths and layouts. */
+  convertWeights(checkpoint: HfCheckpoint, backbone: Backbone, hfConfig: Record<string, unknown>): Promise<Map<string, Tensor>>;
+}
+
+export interface BackboneFamily {
+  classes: readonly ConcreteBackboneClass[];
+  presets: readonly PresetInfo[];
+  hf?: HfConverter;
+}
+
+const families: BackboneFamily[] = [];
+
+export function registerFamily(family: BackboneFamily): void {
+  families.push(family);
+}
+
+export function registeredFamilies(): readonly BackboneFamily[] {
+  return families;
+}
+
+/** The class registered under a KerasHub class name ("GemmaBackbone"). */
+export function classByName(className: string): ConcreteBackboneClass | undefined {
+  return families.flatMap((f) => f.classes).find((c) => c.className === className);
+}
+
+export function builtinPresets(): Map<string, PresetInfo> {
+  return new Map(families.flatMap((f) => f.presets).map((p) => [p.name, p]));
+}
+
+export function hfConverterFor(modelType: string): HfConverter | undefined {
+  return families.find((f) => f.hf?.modelTypes.includes(modelType))?.hf;
+}

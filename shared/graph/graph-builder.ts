@@ -1,0 +1,192 @@
+/**
+ * A small, typed layer over the ONNX protobuf schema (onnx-proto / protobufjs) that every backbone uses to
+ * emit its graph: named values, initializers, scoped node names, typed attributes. Models never touch protobuf.
+ */
+import onnxProto from "onnx-proto";
+import type { Tensor } from "../tensor/tensor.js";
+import { sizeOf } from "../tensor/tensor.js";
+
+const { onnx } = onnxProto;
+
+export type ElemType = "float32" | "float16" | "bfloat16" | "int32" | "int64" | "bool";
+export type Dim = number | string;
+
+const ELEM: Record<ElemType, number> = {
+  float32: onnx.TensorProto.DataType.FLOAT,
+  float16: onnx.TensorProto.DataType.FLOAT16,
+  bfloat16: onnx.TensorProto.DataType.BFLOAT16,
+  int32: onnx.TensorProto.DataType.INT32,
+  int64: onnx.TensorProto.DataType.INT64,
+  bool: onnx.TensorProto.DataType.BOOL,
+};
+
+/** Attribute values are tagged so that `1.0` (float) and `1` (int) cannot be confused. */
+export type Attr =
+  | { int: number }
+  | { float: number }
+  | { ints: readonly number[] }
+  | { floats: readonly number[] }
+  | { string: string };
+export const int = (v: number): Attr => ({ int: v });
+export const float = (v: number): Attr => ({ float: v });
+export const ints = (v: readonly number[]): Attr => ({ ints: v });
+
+export interface OpOptions {
+  domain?: string;
+  /** Number of outputs; op() returns the first, opMulti() all of them. */
+  outputs?: number;
+  /** Explicit name for the (first) output, e.g. a graph output. */
+  name?: string;
+}
+
+/** ONNX opset of the default domain. 20 gives the Gelu op; ORT ≥ 1.17 (web and node) implements it. */
+export const OPSET = 20;
+
+export class GraphBuilder {
+  private readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  private readonly initializers: onnxProto.onnx.ITensorProto[] = [];
+  private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
+  private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
+  private readonly used = new Map<string, number>();
+  private readonly constants = new Map<string, string>();
+  private readonly scopes: string[] = [];
+
+  constructor(readonly graphName: string) {}
+
+  /** Runs `fn` with `scope/` prefixed to every generated name (mirrors KerasHub layer paths). */
+  scope<T>(name: string, fn: () => T): T {
+    this.scopes.push(name);
+    try {
+      return fn();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  private unique(base: string): string {
+    const full = [...this.scopes, base].join("/");
+    const n = this.used.get(full) ?? 0;
+    this.used.set(full, n + 1);
+    return n === 0 ? full : `${full}_${n}`;
+  }
+
+  input(name: string, type: ElemType, dims: readonly Dim[]): string {
+    this.inputs.push(valueInfo(name, type, dims));
+    return name;
+  }
+
+  output(value: string, name: string, type: ElemType, dims: readonly Dim[]): void {
+    if (value !== name) this.op("Identity", [value], {}, { name });
+    this.outputs.push(valueInfo(name, type, dims));
+  }
+
+  /** Adds a float32 (or float16) initializer. The data is referenced, not copied, until encode(). */
+  weight(name: string, t: { dtype: "float32" | "float16"; shape: readonly number[]; data: Float32Array | Uint16Array }): string {
+    const full = this.unique(name);
+    this.initializers.push({
+      name: full,
+      dataType: ELEM[t.dtype],
+      dims: [...t.shape],
+      rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+    });
+    return full;
+  }
+
+  /**
+   * A weight as a float32 value. Half-precision weights stay 16-bit in the model file (half the bytes)
+   * and are widened by a Cast node: compute is float32 either way.
+   */
+  floatWeight(name: string, t: Tensor, shape: readonly number[] = t.shape): string {
+    if (sizeOf(shape) !== t.data.length) throw new Error(`internal: ${name} cannot be viewed as [${shape}]`);
+    if (t.dtype === "float32") return this.weight(name, { dtype: "float32", shape, data: t.data as Float32Array });
+    const full = this.unique(name);
+    this.initializers.push({
+      name: full,
+      dataType: ELEM[t.dtype],
+      dims: [...shape],
+      rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+    });
+    return this.op("Cast", [full], { to: int(onnx.TensorProto.DataType.FLOAT) });
+  }
+
+  /** Deduplicated small constants (shapes, axes, scalars). */
+  constInt64(values: readonly number[], scalar = false): string {
+    return this.constant("int64", values, scalar, () => new Uint8Array(BigInt64Array.from(values, BigInt).buffer));
+  }
+
+  constFloat(values: readonly number[] | number): string {
+    const list = typeof values === "number" ? [values] : values;
+    return this.constant("float32", list, typeof values === "number", () => new Uint8Array(Float32Array.from(list).buffer));
+  }
+
+  private constant(type: ElemType, values: readonly number[], scalar: boolean, raw: () => Uint8Array): string {
+    const key = `${type}:${scalar ? "s" : "v"}:${values.join(",")}`;
+    let name = this.constants.get(key);
+    if (!name) {
+      name = `const_${this.constants.size}`;
+      this.constants.set(key, name);
+      this.initializers.push({ name, dataType: ELEM[type], dims: scalar ? [] : [values.length], rawData: raw() });
+    }
+    return name;
+  }
+
+  op(type: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, options: OpOptions = {}): string {
+    return this.opMulti(type, inputs, attrs, options)[0];
+  }
+
+  opMulti(type: string, inputs: readonly string[], attrs: Record<string, Attr> = {}, options: OpOptions = {}): string[] {
+    const nodeName = this.unique(type);
+    const count = options.outputs ?? 1;
+    const outputs = Array.from({ length: count }, (_, i) => (i === 0 && options.name ? options.name : `${nodeName}:${i}`));
+    this.nodes.push({
+      name: nodeName,
+      opType: type,
+      domain: options.domain ?? "",
+      input: [...inputs],
+      output: outputs,
+      attribute: Object.entries(attrs).map(([name, value]) => attribute(name, value)),
+    });
+    return outputs;
+  }
+
+  /** Serialises the model. Weights must fit in one protobuf (< 2 GiB); bigger models need external data. */
+  encode(): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: 9,
+      producerName: "edgebone",
+      opsetImport: [
+        { domain: "", version: OPSET },
+        { domain: "com.microsoft", version: 1 },
+      ],
+      graph: {
+        name: this.graphName,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}
+
+function valueInfo(name: string, type: ElemType, dims: readonly Dim[]): onnxProto.onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: ELEM[type],
+        shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+function attribute(name: string, value: Attr): onnxProto.onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if ("int" in value) return { name, type: T.INT, i: value.int };
+  if ("float" in value) return { name, type: T.FLOAT, f: value.float };
+  if ("ints" in value) return { name, type: T.INTS, ints: [...value.ints] };
+  if ("floats" in value) return { name, type: T.FLOATS, floats: [...value.floats] };
+  return { name, type: T.STRING, s: new TextEncoder().encode(value.string) };
+}

@@ -1,0 +1,26 @@
+/**
+ * Edgebone's backbone library: KerasHub backbones as ONNX graphs, runtime-agnostic (workerd and Node).
+ * Importing this module registers every family with `Backbone.fromPreset`.
+ */
+export { Backbone, type BackboneArgs, type GraphOptions, type PresetSummary, type VariableSpec } from "./backbone/backbone.js";
+export { BackboneSession, type ForwardResult } from "./backbone/session.js";
+export { InputError, checkBatch, tokenBatch, type TokenBatch } from "./backbone/inputs.js";
+export { ConfigError } from "./backbone/config.js";
+export { embedTokens, tiedLogits } from "./backbone/embedding.js";
+export * from "./models/gemma/index.js";
+export * from "./models/distil-bert/index.js";
+export * from "./models/roberta/index.js";
+export { type FromPresetOptions } from "./presets/loader.js";
+export { parsePresetHandle, type PresetHandle } from "./presets/handles.js";
+export { type PresetInfo, formatParams } from "./presets/preset-info.js";
+export {
+  MemoryPresetStore,
+  PresetNotFoundError,
+  getDefaultPresetStore,
+  setDefaultPresetStore,
+  type PresetFiles,
+  type PresetStore,
+} from "./presets/store.js";
+export type { OnnxRuntime, OrtApi } from "./runtime/runtime.js";
+export { castTensor, toFloat32, type FloatDType, type Tensor } from "./tensor/tensor.js";
+export { readSafetensors, writeSafetensors } from "./weights/safetensors.js";

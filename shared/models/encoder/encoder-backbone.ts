@@ -1,0 +1,144 @@
+/**
+ * The post-LN transformer encoder shared by DistilBERT and RoBERTa/XLM-R (KerasHub `TransformerEncoder`
+ * with `normalize_first=False`, spec §4): token + learned position embeddings, LayerNorm, then blocks of
+ * key-padding-masked multi-head attention and an exact-GELU feed-forward network, each followed by
+ * residual + LayerNorm. The families differ only in names, LayerNorm epsilon and presets.
+ */
+import { z } from "zod";
+import { Backbone, type BackboneArgs, type GraphInputs, type GraphResult, type VariableSpec } from "../../backbone/backbone.js";
+import { parseConfig } from "../../backbone/config.js";
+import { int, type GraphBuilder } from "../../graph/graph-builder.js";
+import { additiveMask, attention, dense, gelu, keyPaddingMask, layerNorm, seqLength, splitLast } from "../../graph/layers.js";
+import { concatLast, reshape } from "../../tensor/ops.js";
+import type { Tensor } from "../../tensor/tensor.js";
+import type { Initializer } from "../../tensor/random.js";
+
+const positiveInt = z.number().int().positive();
+
+export const encoderConfigSchema = z
+  .object({
+    vocabularySize: positiveInt,
+    numLayers: positiveInt,
+    numHeads: positiveInt,
+    hiddenDim: positiveInt,
+    intermediateDim: positiveInt,
+    dropout: z.number().min(0).lt(1).default(0.1),
+    maxSequenceLength: positiveInt.default(512),
+  })
+  .strict()
+  .refine((c) => c.hiddenDim % c.numHeads === 0, {
+    message: "hiddenDim must be divisible by numHeads",
+    path: ["hiddenDim"],
+  });
+
+export type EncoderConfig = z.output<typeof encoderConfigSchema>;
+export type EncoderArgs = z.input<typeof encoderConfigSchema> & BackboneArgs;
+
+const KERNEL_INIT: Initializer = { kind: "truncated_normal", stddev: 0.02 };
+const ZEROS: Initializer = { kind: "zeros" };
+const ONES: Initializer = { kind: "ones" };
+
+export abstract class EncoderBackbone extends Backbone {
+  readonly config: EncoderConfig;
+  /** Name of the embedding layer: DistilBERT `token_and_position_embedding`, RoBERTa `embeddings`. */
+  protected abstract readonly embeddingName: string;
+  abstract readonly layerNormEpsilon: number;
+
+  protected constructor(args: EncoderArgs, defaultName: string) {
+    super(args, defaultName);
+    const { dtype: _d, name: _n, trainable: _t, seed: _s, ...config } = args;
+    this.config = parseConfig((this.constructor as typeof Backbone).className, encoderConfigSchema, config);
+  }
+
+  get hiddenDim() {
+    return this.config.hiddenDim;
+  }
+  get vocabularySize() {
+    return this.config.vocabularySize;
+  }
+  get maxSequenceLength() {
+    return this.config.maxSequenceLength;
+  }
+  get tokenEmbeddingPath(): string {
+    return `${this.embeddingName}/token_embedding/embeddings`;
+  }
+  get tokenEmbedding(): Tensor {
+    return this.weight(this.tokenEmbeddingPath);
+  }
+
+  variables(): VariableSpec[] {
+    const { vocabularySize: V, numLayers, numHeads, hiddenDim: H, intermediateDim: I, maxSequenceLength: P } = this.config;
+    const dh = H / numHeads;
+    const e = this.embeddingName;
+    const vars: VariableSpec[] = [
+      { path: `${e}/token_embedding/embeddings`, shape: [V, H], init: KERNEL_INIT },
+      { path: `${e}/position_embedding/embeddings`, shape: [P, H], init: KERNEL_INIT },
+      { path: "embeddings_layer_norm/gamma", shape: [H], init: ONES },
+      { path: "embeddings_layer_norm/beta", shape: [H], init: ZEROS },
+    ];
+    for (let i = 0; i < numLayers; i++) {
+      const l = `transformer_layer_${i}`;
+      for (const proj of ["query", "key", "value"]) {
+        vars.push({ path: `${l}/self_attention_layer/${proj}/kernel`, shape: [H, numHeads, dh], init: KERNEL_INIT });
+        vars.push({ path: `${l}/self_attention_layer/${proj}/bias`, shape: [numHeads, dh], init: ZEROS });
+      }
+      vars.push(
+        { path: `${l}/self_attention_layer/attention_output/kernel`, shape: [numHeads, dh, H], init: KERNEL_INIT },
+        { path: `${l}/self_attention_layer/attention_output/bias`, shape: [H], init: ZEROS },
+        { path: `${l}/self_attention_layer_norm/gamma`, shape: [H], init: ONES },
+        { path: `${l}/self_attention_layer_norm/beta`, shape: [H], init: ZEROS },
+        { path: `${l}/feedforward_layer_norm/gamma`, shape: [H], init: ONES },
+        { path: `${l}/feedforward_layer_norm/beta`, shape: [H], init: ZEROS },
+        { path: `${l}/feedforward_intermediate_dense/kernel`, shape: [H, I], init: KERNEL_INIT },
+        { path: `${l}/feedforward_intermediate_dense/bias`, shape: [I], init: ZEROS },
+        { path: `${l}/feedforward_output_dense/kernel`, shape: [I, H], init: KERNEL_INIT },
+        { path: `${l}/feedforward_output_dense/bias`, shape: [H], init: ZEROS },
+      );
+    }
+    return vars;
+  }
+
+  protected buildGraph(g: GraphBuilder, { tokenIds, paddingMask }: GraphInputs): GraphResult {
+    const { numLayers, numHeads, hiddenDim: H } = this.config;
+    const eps = this.layerNormEpsilon;
+    const w = (path: string) => this.weight(path);
+    const hiddenStates: string[] = [];
+
+    let x = g.scope(this.embeddingName, () => {
+      const tokens = g.op("Gather", [g.floatWeight("token_embedding", this.tokenEmbedding), tokenIds], { axis: int(0) });
+      // Positions 0..T-1: slice the table rather than gather (KerasHub `PositionEmbedding`).
+      const table = g.floatWeight("position_embedding", w(`${this.embeddingName}/position_embedding/embeddings`));
+      const t = g.op("Unsqueeze", [seqLength(g, tokenIds), g.constInt64([0])]);
+      const positions = g.op("Slice", [table, g.constInt64([0]), t, g.constInt64([0])]);
+      return g.op("Add", [tokens, positions]);
+    });
+    x = g.scope("embeddings_layer_norm", () => layerNorm(g, x, w("embeddings_layer_norm/gamma"), w("embeddings_layer_norm/beta"), eps));
+    hiddenStates.push(x);
+
+    const mask = additiveMask(g, keyPaddingMask(g, paddingMask));
+    const headDim = H / numHeads;
+    for (let i = 0; i < numLayers; i++) {
+      const l = `transformer_layer_${i}`;
+      x = g.scope(l, () => {
+        const a = (name: string) => w(`${l}/self_attention_layer/${name}`);
+        const attended = g.scope("self_attention_layer", () => {
+          // One [H, 3H] projection instead of three.
+          const kernel = concatLast(["query", "key", "value"].map((p) => reshape(a(`${p}/kernel`), [H, H])));
+          const bias = concatLast(["query", "key", "value"].map((p) => reshape(a(`${p}/bias`), [H])));
+          const [q, k, v] = splitLast(g, dense(g, x, kernel, bias), [H, H, H]);
+          const ctx = attention(g, {
+            q, k, v, numQueryHeads: numHeads, numKeyValueHeads: numHeads, headDim,
+            queryScale: 1 / Math.sqrt(headDim), mask,
+          });
+          return dense(g, ctx, reshape(a("attention_output/kernel"), [H, H]), a("attention_output/bias"));
+        });
+        const h = layerNorm(g, g.op("Add", [x, attended]), w(`${l}/self_attention_layer_norm/gamma`), w(`${l}/self_attention_layer_norm/beta`), eps);
+        const inner = gelu(g, dense(g, h, w(`${l}/feedforward_intermediate_dense/kernel`), w(`${l}/feedforward_intermediate_dense/bias`)), "none");
+        const ffn = dense(g, inner, w(`${l}/feedforward_output_dense/kernel`), w(`${l}/feedforward_output_dense/bias`));
+        return layerNorm(g, g.op("Add", [h, ffn]), w(`${l}/feedforward_layer_norm/gamma`), w(`${l}/feedforward_layer_norm/beta`), eps);
+      });
+      hiddenStates.push(x);
+    }
+    return { sequenceOutput: x, hiddenStates };
+  }
+}

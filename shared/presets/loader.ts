@@ -1,0 +1,178 @@
+/**
+ * `fromPreset` / `saveToPreset` (spec §1.4, §1.6): find a preset in a store, tell KerasHub-format configs
+ * (`registered_name`) from Hugging Face ones (`model_type`), build the backbone and load its weights.
+ */
+import type { Backbone, BackboneArgs } from "../backbone/backbone.js";
+import { camelKeys } from "../backbone/config.js";
+import { builtinPresets, classByName, hfConverterFor, registeredFamilies, type ConcreteBackboneClass } from "../backbone/registry.js";
+import type { FloatDType } from "../tensor/tensor.js";
+import { readSafetensors, writeSafetensors } from "../weights/safetensors.js";
+import { HfCheckpoint } from "./hf-checkpoint.js";
+import { parsePresetHandle, storeKeys, type PresetHandle } from "./handles.js";
+import { getDefaultPresetStore, PresetNotFoundError, readJson, writeJson, type PresetFiles, type PresetStore } from "./store.js";
+
+export interface FromPresetOptions {
+  /** Load the preset's weights (default). False: seeded KerasHub random initialisation. */
+  loadWeights?: boolean;
+  /** Where built-in names, hf:// and kaggle:// handles and paths are looked up. Default: the default store. */
+  store?: PresetStore;
+  /** Weight storage dtype; default the preset's, else float32 (bf16/fp16 weights are upcast on load). */
+  dtype?: FloatDType;
+  /** Seed of the random initialisation when `loadWeights` is false. */
+  seed?: number;
+}
+
+/** Version of KerasHub whose semantics and file formats Edgebone follows. */
+export const KERAS_HUB_VERSION = "0.18.1";
+export const EDGEBONE_VERSION = "0.1.0";
+
+type AnyBackboneClass = abstract new (...args: any[]) => Backbone;
+
+export async function loadBackbone(caller: AnyBackboneClass & { className: string }, preset: string, options: FromPresetOptions = {}): Promise<Backbone> {
+  const store = options.store ?? getDefaultPresetStore();
+  const { files, config } = await findPreset(preset, store);
+  const overrides: BackboneArgs = {
+    ...(options.dtype ? { dtype: options.dtype } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  };
+  const loadWeights = options.loadWeights ?? true;
+
+  if ("registered_name" in config) {
+    const cls = kerasClass(config, files);
+    checkSubclass(caller, cls, preset);
+    const backbone = new cls({ ...kerasArgs(config, files), ...overrides });
+    if (loadWeights) {
+      const bytes = await files.read("model.safetensors");
+      if (!bytes) {
+        const h5 = (await files.read("model.weights.h5")) !== null;
+        throw new Error(
+          h5
+            ? `${files.location} holds Keras model.weights.h5 weights, which Edgebone cannot read yet; it reads model.safetensors keyed by KerasHub variable paths`
+            : `${files.location} has no model.safetensors`,
+        );
+      }
+      backbone.setWeights(readSafetensors(bytes, `${files.location}/model.safetensors`).tensors, `${files.location}/model.safetensors`);
+    }
+    return backbone;
+  }
+
+  if ("model_type" in config) {
+    const modelType = String(config.model_type);
+    const converter = hfConverterFor(modelType);
+    if (!converter) {
+      const supported = registeredFamilies().flatMap((f) => f.hf?.modelTypes ?? []);
+      throw new Error(`${files.location}: Hugging Face model_type "${modelType}" is not supported (supported: ${supported.join(", ")})`);
+    }
+    const cls = converter.backboneFor(config);
+    checkSubclass(caller, cls, preset);
+    const backbone = new cls({ ...converter.convertConfig(config), ...overrides });
+    if (loadWeights) {
+      const checkpoint = await HfCheckpoint.open(files);
+      checkpoint.detectPrefix(converter.anchorKey);
+      backbone.setWeights(await converter.convertWeights(checkpoint, backbone, config), files.location);
+    }
+    return backbone;
+  }
+
+  throw new Error(`${files.location}/config.json is neither a KerasHub config (no "registered_name") nor a Hugging Face config (no "model_type")`);
+}
+
+/** Writes a KerasHub-format preset: config.json, metadata.json and model.safetensors (KerasHub variable paths). */
+export async function savePreset(backbone: Backbone, target: string | PresetFiles, store: PresetStore = getDefaultPresetStore()): Promise<PresetFiles> {
+  const files = typeof target === "string" ? (store.openPath?.(target) ?? store.open(target)) : target;
+  const cls = backbone.constructor as ConcreteBackboneClass;
+  // Weights first, config last: a reader never sees a config.json without its weights.
+  const weights = [...backbone.weights.entries()];
+  await files.write("model.safetensors", writeSafetensors(weights, { format: "keras_hub" }));
+  await writeJson(files, "metadata.json", {
+    keras_hub_version: KERAS_HUB_VERSION,
+    edgebone_version: EDGEBONE_VERSION,
+    parameter_count: backbone.countParams(),
+    date_saved: formatDate(new Date()),
+  });
+  await writeJson(files, "config.json", {
+    module: cls.module,
+    class_name: cls.className,
+    config: backbone.getConfig(),
+    registered_name: `keras_hub>${cls.className}`,
+  });
+  return files;
+}
+
+async function findPreset(preset: string, store: PresetStore): Promise<{ files: PresetFiles; config: Record<string, unknown> }> {
+  const handle = parsePresetHandle(preset, builtinPresets());
+  if (handle.kind === "path") {
+    if (!store.openPath) throw new PresetNotFoundError(`cannot open "${preset}": ${store.description} has no filesystem; use a built-in name or a store key`);
+    const files = store.openPath(preset);
+    const config = files && (await readJson(files, "config.json"));
+    if (files && config) return { files, config };
+    // A bare name may also be a key of the store (an installed custom preset).
+    const keyed = store.open(preset);
+    const keyedConfig = await readJson(keyed, "config.json");
+    if (keyedConfig) return { files: keyed, config: keyedConfig };
+    throw new PresetNotFoundError(
+      files
+        ? `no preset at "${preset}": ${files.location} has no config.json`
+        : `unknown preset "${preset}": not a built-in preset name, not a directory, and not in ${store.description}`,
+    );
+  }
+  const keys = storeKeys(handle);
+  for (const key of keys) {
+    const files = store.open(key);
+    const config = await readJson(files, "config.json");
+    if (config) return { files, config };
+  }
+  throw new PresetNotFoundError(notFoundMessage(handle, keys, store));
+}
+
+function notFoundMessage(handle: Exclude<PresetHandle, { kind: "path" }>, keys: string[], store: PresetStore): string {
+  const where = `${store.description} (looked under ${keys.map((k) => `"${k}"`).join(", ")})`;
+  switch (handle.kind) {
+    case "builtin":
+      return `built-in preset "${handle.name}" is not installed in ${where}. Presets are not downloaded automatically yet: get ${handle.info.kaggleHandle} (or its Hugging Face checkpoint) and convert it with "edgebone save-preset --preset <dir> --out <store>/${handle.name}"`;
+    case "kaggle":
+      return `"${handle.handle}" is not available locally in ${where}. Downloading from Kaggle is not supported yet: put the preset there or pass its local directory`;
+    case "hf":
+      return `"${handle.handle}" is not available locally in ${where}. Downloading from Hugging Face is not supported yet: put the repository's config.json and model.safetensors there or pass its local directory`;
+  }
+}
+
+function checkSubclass(caller: AnyBackboneClass & { className: string }, cls: ConcreteBackboneClass, preset: string): void {
+  if (cls !== (caller as unknown) && !(cls.prototype instanceof caller)) {
+    throw new Error(`${caller.className}.fromPreset("${preset}"): the preset is a ${cls.className}, not a ${caller.className}; use ${cls.className}.fromPreset or Backbone.fromPreset`);
+  }
+}
+
+function kerasClass(config: Record<string, unknown>, files: PresetFiles): ConcreteBackboneClass {
+  const registered = String(config.registered_name);
+  const match = /^(?:keras_hub|keras_nlp)>(\w+)$/.exec(registered);
+  const cls = match ? classByName(match[1]) : undefined;
+  if (!cls) throw new Error(`${files.location}/config.json: unsupported backbone "${registered}"`);
+  return cls;
+}
+
+/** The constructor args stored in a KerasHub config.json (`config` with name/trainable/dtype split off). */
+function kerasArgs(config: Record<string, unknown>, files: PresetFiles): BackboneArgs & Record<string, unknown> {
+  const inner = config.config;
+  if (!inner || typeof inner !== "object") throw new Error(`${files.location}/config.json has no "config" object`);
+  const { name, trainable, dtype, ...rest } = inner as Record<string, unknown>;
+  return {
+    ...camelKeys(rest),
+    ...(typeof name === "string" ? { name } : {}),
+    ...(typeof trainable === "boolean" ? { trainable } : {}),
+    ...(dtype !== undefined && dtype !== null ? { dtype: dtypePolicy(dtype, files) } : {}),
+  };
+}
+
+/** A Keras dtype policy (string or serialised DTypePolicy) → storage dtype. Mixed policies store float32. */
+function dtypePolicy(dtype: unknown, files: PresetFiles): FloatDType {
+  const name = typeof dtype === "string" ? dtype : String((dtype as { config?: { name?: unknown } }).config?.name ?? "");
+  if (name === "float32" || name === "float16" || name === "bfloat16") return name;
+  if (name.startsWith("mixed_")) return "float32";
+  throw new Error(`${files.location}/config.json: unsupported dtype policy ${JSON.stringify(dtype)}`);
+}
+
+function formatDate(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}@${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

@@ -1,0 +1,18 @@
+/**
+ * The onnxruntime a session runs on. The library never imports a runtime itself: onnxruntime-web
+ * (WASM, edge and Node) and onnxruntime-node (CPU/GPU, runner) share the onnxruntime-common API, and the
+ * caller passes the one it has (`shared/node/runtimes.ts` in Node, the worker's own in workerd).
+ */
+import type { InferenceSession, Tensor } from "onnxruntime-common";
+
+export interface OrtApi {
+  InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  Tensor: typeof Tensor;
+}
+
+export interface OnnxRuntime {
+  /** "wasm", "node", … (reported in benchmarks and response headers). */
+  readonly name: string;
+  readonly ort: OrtApi;
+  readonly sessionOptions?: InferenceSession.SessionOptions;
+}
