@@ -57,8 +57,9 @@ export interface GraphResult {
   hiddenStates: string[];
 }
 
-/** What each family registers so presets and HF checkpoints can find it (see `registry.ts`). */
-export type BackboneClass = (abstract new (...args: never[]) => Backbone) & { readonly className: string };
+/** `Backbone` or one of its subclasses, as a value (its constructor may be protected or abstract). */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export type BackboneClassRef<B extends Backbone = Backbone> = Function & { prototype: B; readonly className: string };
 
 export abstract class Backbone {
   /** KerasHub class name (`registered_name` is `keras_hub>` + this). */
@@ -96,7 +97,7 @@ export abstract class Backbone {
    * `Backbone` itself the right subclass is returned.
    */
   static async fromPreset<B extends Backbone>(
-    this: (abstract new (...args: any[]) => B) & { className: string },
+    this: BackboneClassRef<B>,
     preset: string,
     options: FromPresetOptions = {},
   ): Promise<B> {

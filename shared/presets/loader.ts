@@ -2,7 +2,7 @@
  * `fromPreset` / `saveToPreset` (spec §1.4, §1.6): find a preset in a store, tell KerasHub-format configs
  * (`registered_name`) from Hugging Face ones (`model_type`), build the backbone and load its weights.
  */
-import type { Backbone, BackboneArgs } from "../backbone/backbone.js";
+import type { Backbone, BackboneArgs, BackboneClassRef } from "../backbone/backbone.js";
 import { camelKeys } from "../backbone/config.js";
 import { builtinPresets, classByName, hfConverterFor, registeredFamilies, type ConcreteBackboneClass } from "../backbone/registry.js";
 import type { FloatDType } from "../tensor/tensor.js";
@@ -26,16 +26,21 @@ export interface FromPresetOptions {
 export const KERAS_HUB_VERSION = "0.18.1";
 export const EDGEBONE_VERSION = "0.1.0";
 
-type AnyBackboneClass = abstract new (...args: any[]) => Backbone;
-
-export async function loadBackbone(caller: AnyBackboneClass & { className: string }, preset: string, options: FromPresetOptions = {}): Promise<Backbone> {
+export async function loadBackbone(caller: BackboneClassRef, preset: string, options: FromPresetOptions = {}): Promise<Backbone> {
   const store = options.store ?? getDefaultPresetStore();
-  const { files, config } = await findPreset(preset, store);
   const overrides: BackboneArgs = {
     ...(options.dtype ? { dtype: options.dtype } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
   };
   const loadWeights = options.loadWeights ?? true;
+  const builtin = builtinPresets().get(preset);
+  if (builtin && !loadWeights) {
+    // The built-in table has the config; nothing needs to be fetched for a randomly initialised model.
+    const cls = classByName(builtin.className)!;
+    checkSubclass(caller, cls, preset);
+    return new cls({ ...camelKeys(builtin.config), ...overrides });
+  }
+  const { files, config } = await findPreset(preset, store);
 
   if ("registered_name" in config) {
     const cls = kerasClass(config, files);
@@ -102,18 +107,19 @@ export async function savePreset(backbone: Backbone, target: string | PresetFile
 async function findPreset(preset: string, store: PresetStore): Promise<{ files: PresetFiles; config: Record<string, unknown> }> {
   const handle = parsePresetHandle(preset, builtinPresets());
   if (handle.kind === "path") {
-    if (!store.openPath) throw new PresetNotFoundError(`cannot open "${preset}": ${store.description} has no filesystem; use a built-in name or a store key`);
-    const files = store.openPath(preset);
+    const files = store.openPath?.(preset) ?? null;
     const config = files && (await readJson(files, "config.json"));
     if (files && config) return { files, config };
     // A bare name may also be a key of the store (an installed custom preset).
-    const keyed = store.open(preset);
-    const keyedConfig = await readJson(keyed, "config.json");
-    if (keyedConfig) return { files: keyed, config: keyedConfig };
+    if (isStoreKey(preset)) {
+      const keyed = store.open(preset);
+      const keyedConfig = await readJson(keyed, "config.json");
+      if (keyedConfig) return { files: keyed, config: keyedConfig };
+    }
     throw new PresetNotFoundError(
       files
         ? `no preset at "${preset}": ${files.location} has no config.json`
-        : `unknown preset "${preset}": not a built-in preset name, not a directory, and not in ${store.description}`,
+        : `unknown preset "${preset}": not a built-in preset name${store.openPath ? ", not a directory," : ""} and not in ${store.description}`,
     );
   }
   const keys = storeKeys(handle);
@@ -124,6 +130,8 @@ async function findPreset(preset: string, store: PresetStore): Promise<{ files: 
   }
   throw new PresetNotFoundError(notFoundMessage(handle, keys, store));
 }
+
+const isStoreKey = (key: string) => /^[\w.-]+(\/[\w.-]+)*$/.test(key) && !key.split("/").includes("..");
 
 function notFoundMessage(handle: Exclude<PresetHandle, { kind: "path" }>, keys: string[], store: PresetStore): string {
   const where = `${store.description} (looked under ${keys.map((k) => `"${k}"`).join(", ")})`;
@@ -137,7 +145,7 @@ function notFoundMessage(handle: Exclude<PresetHandle, { kind: "path" }>, keys: 
   }
 }
 
-function checkSubclass(caller: AnyBackboneClass & { className: string }, cls: ConcreteBackboneClass, preset: string): void {
+function checkSubclass(caller: BackboneClassRef, cls: ConcreteBackboneClass, preset: string): void {
   if (cls !== (caller as unknown) && !(cls.prototype instanceof caller)) {
     throw new Error(`${caller.className}.fromPreset("${preset}"): the preset is a ${cls.className}, not a ${caller.className}; use ${cls.className}.fromPreset or Backbone.fromPreset`);
   }

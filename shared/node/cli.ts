@@ -1,0 +1,191 @@
+/**
+ * The `edgebone` command line (node-only): run a backbone, list presets, convert presets.
+ * Every failure is one line on stderr and a non-zero exit; set EDGEBONE_DEBUG=1 for stack traces.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import {
+  Backbone,
+  FsPresetStore,
+  checkBatch,
+  tokenBatch,
+  runtimeByName,
+  type FloatDType,
+  type RuntimeName,
+  type Tensor,
+} from "./index.js";
+
+const USAGE = `usage: edgebone <command> [options]
+
+commands:
+  forward      --preset <name|dir|hf://…|kaggle://…> --input <in.json> [--output <out.json>]
+               [--random-weights] [--seed N] [--runtime wasm|node] [--threads N] [--store DIR]
+               in.json: {"token_ids": [[…]], "padding_mask": [[…]]} (or input_ids / attention_mask)
+  presets      [--json]   list the built-in presets
+  save-preset  --preset <src> --out <dir> [--random-weights] [--seed N] [--dtype float32|float16|bfloat16]
+               write a KerasHub-format preset (e.g. convert a Hugging Face checkpoint directory)
+
+--store DIR: preset store for built-in names and hf:// / kaggle:// handles
+             (default $EDGEBONE_PRESETS or ~/.cache/edgebone/presets)`;
+
+/** A usage mistake: exit code 2 and a pointer to --help. */
+class UsageError extends Error {}
+
+const COMMON = {
+  preset: { type: "string" },
+  store: { type: "string" },
+  "random-weights": { type: "boolean" },
+  seed: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "forward":
+      return forward(rest);
+    case "presets":
+      return presets(rest);
+    case "save-preset":
+      return savePreset(rest);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(USAGE);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+function integer(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, got "${value}"`);
+  return value as T;
+}
+
+async function loadBackbone(values: { preset?: string; store?: string; "random-weights"?: boolean; seed?: string }, dtype?: FloatDType) {
+  const preset = required(values.preset, "--preset");
+  return Backbone.fromPreset(preset, {
+    loadWeights: !values["random-weights"],
+    seed: integer(values.seed, "--seed"),
+    store: values.store ? new FsPresetStore(values.store) : undefined,
+    dtype,
+  });
+}
+
+async function forward(args: string[]): Promise<void> {
+  const values = parse(args, {
+    ...COMMON,
+    input: { type: "string" },
+    output: { type: "string" },
+    runtime: { type: "string" },
+    threads: { type: "string" },
+  });
+  if (values.help) return console.log(USAGE);
+  const inputPath = required(values.input, "--input");
+  const runtimeName = oneOf<RuntimeName>(values.runtime, "--runtime", ["wasm", "node"], "wasm");
+  const threads = integer(values.threads, "--threads");
+
+  const input = await readJsonFile(inputPath);
+  const ids = input.token_ids ?? input.input_ids;
+  const mask = input.padding_mask ?? input.attention_mask;
+  if (ids === undefined) throw new Error(`${inputPath}: needs "token_ids" (or "input_ids")`);
+  const batch = tokenBatch(ids, mask);
+
+  const backbone = await loadBackbone(values);
+  checkBatch(batch, backbone); // fail before building the graph
+  const session = await backbone.createSession(runtimeByName(runtimeName, { threads }));
+  const { sequenceOutput } = await session.forward(batch);
+  const json = JSON.stringify({ sequence_output: { shape: sequenceOutput.shape, data: nested(sequenceOutput) } });
+  if (values.output) {
+    await writeFile(values.output, json + "\n");
+    console.error(`wrote sequence_output [${sequenceOutput.shape.join(", ")}] to ${values.output}`);
+  } else {
+    process.stdout.write(json + "\n");
+  }
+}
+
+async function presets(args: string[]): Promise<void> {
+  const values = parse(args, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
+  if (values.help) return console.log(USAGE);
+  const rows = Object.values(Backbone.presets).map((p) => ({
+    name: p.name,
+    family: p.className,
+    parameters: p.parameters,
+    description: p.description,
+    handle: p.kaggleHandle,
+  }));
+  if (values.json) {
+    console.log(JSON.stringify(rows, null, 2));
+    return;
+  }
+  const width = (key: keyof (typeof rows)[number]) => Math.max(key.length, ...rows.map((r) => r[key].length));
+  const cols = ["name", "family", "parameters", "handle"] as const;
+  const line = (r: Record<string, string>) => cols.map((c) => r[c].padEnd(width(c))).join("  ");
+  console.log(line({ name: "name", family: "family", parameters: "parameters", handle: "handle" }));
+  for (const r of rows) console.log(`${line(r)}\n  ${r.description}`);
+}
+
+async function savePreset(args: string[]): Promise<void> {
+  const values = parse(args, { ...COMMON, out: { type: "string" }, dtype: { type: "string" } });
+  if (values.help) return console.log(USAGE);
+  const out = required(values.out, "--out");
+  const dtype = values.dtype === undefined ? undefined : oneOf<FloatDType>(values.dtype, "--dtype", ["float32", "float16", "bfloat16"], "float32");
+  console.error(`loading ${values.preset ?? ""}…`);
+  const backbone = await loadBackbone(values, dtype);
+  console.error(`writing ${backbone.className} (${backbone.countParams().toLocaleString("en-US")} parameters, ${backbone.dtype}) to ${out}…`);
+  const files = await backbone.saveToPreset(out, new FsPresetStore(values.store));
+  console.error(`saved ${files.location}`);
+}
+
+async function readJsonFile(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  try {
+    const value = JSON.parse(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("expected a JSON object");
+    return value;
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** [B, T, H] flat data → nested arrays. */
+function nested(t: Tensor): number[][][] {
+  const [B, T, H] = t.shape;
+  return Array.from({ length: B }, (_, b) =>
+    Array.from({ length: T }, (_, s) => Array.from(t.data.subarray((b * T + s) * H, (b * T + s + 1) * H))),
+  );
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  const error = e as Error;
+  if (process.env.EDGEBONE_DEBUG) console.error(error);
+  else console.error(`edgebone: ${error.message}${error instanceof UsageError ? " (see edgebone --help)" : ""}`);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+});
