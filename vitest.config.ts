@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each file creates onnxruntime sessions; two workers match CI's two cores.
     maxWorkers: 2,
+    reporters: ["default", "./test/helpers/summary-reporter.ts"],
   },
 });

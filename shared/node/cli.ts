@@ -183,6 +183,12 @@ function nested(t: Tensor): number[][][] {
   );
 }
 
+// `edgebone forward … | head` closes stdout early: that is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).catch((e: unknown) => {
   const error = e as Error;
   if (process.env.EDGEBONE_DEBUG) console.error(error);
