@@ -24,3 +24,18 @@ export {
 export type { OnnxRuntime, OrtApi } from "./runtime/runtime.js";
 export { castTensor, toFloat32, type FloatDType, type Tensor } from "./tensor/tensor.js";
 export { readSafetensors, writeSafetensors } from "./weights/safetensors.js";
+export {
+  factorShapes,
+  initLora,
+  kernelDelta,
+  loraVariablePath,
+  toKerasLayout,
+  validateAdapter,
+  type LoraAdapter,
+  type LoraFactors,
+  type LoraLayout,
+  type LoraTarget,
+} from "./lora/adapter.js";
+export { loraFileFormat, loraSafetensorsFormat, registerLoraFormat, setLoraFileAccess, type LoraFileFormat } from "./lora/files.js";
+export { importPeftAdapter, readPeftAdapter, type PeftConfig } from "./lora/peft.js";
+export { type ForwardOptions } from "./backbone/session.js";

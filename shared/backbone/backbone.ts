@@ -4,10 +4,13 @@
  * as an ONNX graph that onnxruntime (web/WASM or node) runs.
  */
 import { GraphBuilder } from "../graph/graph-builder.js";
-import { castTensor, sizeOf, type FloatDType, type Tensor } from "../tensor/tensor.js";
+import { castTensor, sizeOf, toFloat32, type FloatDType, type Tensor } from "../tensor/tensor.js";
 import { initializeTensor, type Initializer } from "../tensor/random.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
 import { BackboneSession } from "./session.js";
+import { loraDelta } from "../graph/lora.js";
+import { adapterParams, initLora, kernelDelta, validateAdapter, type LoraAdapter, type LoraTarget } from "../lora/adapter.js";
+import { loraFileFormat, loraFileAccess } from "../lora/files.js";
 import { camelKeys, snakeKeys } from "./config.js";
 import { builtinPresets, classByName } from "./registry.js";
 import { loadBackbone, savePreset, type FromPresetOptions } from "../presets/loader.js";
@@ -43,12 +46,19 @@ export interface BackboneArgs {
 export interface GraphOptions {
   /** Also output `hidden_states.{i}` (i = 0: embeddings; i = L: the final output), as HF does. */
   hiddenStates?: boolean;
+  /**
+   * Take LoRA adapters as graph inputs (stacked factors + per-row `adapter_ids`), so one session serves
+   * any mix of adapters. Default: on when LoRA is enabled on the backbone.
+   */
+  lora?: boolean;
 }
 
 /** The value names a backbone's graph starts from. */
 export interface GraphInputs {
   tokenIds: string;
   paddingMask: string;
+  /** Present when the graph takes LoRA adapters. */
+  adapterIds?: string;
 }
 
 export interface GraphResult {
@@ -72,6 +82,7 @@ export abstract class Backbone {
   readonly trainable: boolean;
   readonly seed: number;
   private weightMap: Map<string, Tensor> | null = null;
+  private loraAdapter: LoraAdapter | null = null;
 
   protected constructor(args: BackboneArgs, defaultName: string) {
     this.dtype = args.dtype ?? "float32";
@@ -90,6 +101,10 @@ export abstract class Backbone {
   abstract variables(): VariableSpec[];
   /** Emits the forward pass into `g`. */
   protected abstract buildGraph(g: GraphBuilder, inputs: GraphInputs, options: GraphOptions): GraphResult;
+  /** The projections LoRA adapts (query and value of every attention layer), block by block. */
+  abstract loraTargets(): LoraTarget[];
+  /** Index of a target's layer in KerasHub's flattened layer list (the `.lora.h5` group name, spec §1.7.5). */
+  abstract kerasLoraIndex(target: LoraTarget): number;
 
   /**
    * Builds a backbone from a built-in preset name, `hf://org/model`, `kaggle://…`, a local KerasHub- or
@@ -119,6 +134,82 @@ export abstract class Backbone {
   /** Writes a KerasHub-format preset (config.json, metadata.json, model.safetensors) to a directory or store key. */
   async saveToPreset(target: string | PresetFiles, store?: PresetStore): Promise<PresetFiles> {
     return savePreset(this, target, store);
+  }
+
+  /**
+   * KerasHub `enable_lora(rank)`: adapts query and value projections (A he_uniform, B zeros, scale 1) and
+   * freezes everything else. `randomB` draws B too (for tests: a zero B is a no-op).
+   */
+  enableLora(rank: number, options: { seed?: number; randomB?: boolean } = {}): void {
+    if (this.loraAdapter) throw new Error(`LoRA is already enabled on this ${this.className} (rank ${this.loraAdapter.rank})`);
+    this.loraAdapter = initLora(this.loraTargets(), rank, options.seed ?? this.seed, options.randomB);
+  }
+
+  /** The backbone's own adapter (enabled or loaded), or null. */
+  get lora(): LoraAdapter | null {
+    return this.loraAdapter;
+  }
+
+  /** Sets (validated) or clears the backbone's own adapter. */
+  setLora(adapter: LoraAdapter | null, source = "adapter"): void {
+    if (adapter) validateAdapter(adapter, this.loraTargets(), source);
+    this.loraAdapter = adapter;
+  }
+
+  /** KerasHub's trainable / non-trainable split: with LoRA on, only the A/B factors train. */
+  weightSummary(): { trainableWeights: number; nonTrainableWeights: number; trainableParams: number; nonTrainableParams: number } {
+    const base = { weights: this.variables().length, params: this.countParams() };
+    if (!this.loraAdapter) return { trainableWeights: base.weights, nonTrainableWeights: 0, trainableParams: base.params, nonTrainableParams: 0 };
+    return {
+      trainableWeights: this.loraAdapter.factors.size * 2,
+      nonTrainableWeights: base.weights,
+      trainableParams: adapterParams(this.loraAdapter),
+      nonTrainableParams: base.params,
+    };
+  }
+
+  /** Folds an adapter (default: the backbone's own) into the base kernels, W ← W + scale·A·B, and disables LoRA. */
+  mergeLora(adapter: LoraAdapter | null = this.loraAdapter): void {
+    if (!adapter) throw new Error(`no LoRA adapter to merge: enable or load one first`);
+    const targets = this.loraTargets();
+    validateAdapter(adapter, targets);
+    const merged = new Map(this.weights);
+    for (const t of targets) {
+      const factors = adapter.factors.get(t.kernelPath);
+      if (!factors) continue;
+      const delta = kernelDelta(t, factors, adapter.layout, adapter.scale);
+      const base = toFloat32(this.weight(t.kernelPath));
+      const out = new Float32Array(base.length);
+      for (let i = 0; i < out.length; i++) out[i] = base[i] + delta[i];
+      merged.set(t.kernelPath, { dtype: "float32", shape: t.kernelShape, data: out });
+    }
+    this.setWeights(merged);
+    if (adapter === this.loraAdapter) this.loraAdapter = null;
+  }
+
+  /** KerasHub `save_lora_weights`: `.lora.h5` (KerasHub layout; Node) or `.lora.safetensors` (any runtime). */
+  async saveLoraWeights(path: string): Promise<void> {
+    if (!this.loraAdapter) throw new Error("no LoRA layers are enabled: call enableLora(rank) or loadLoraWeights() first");
+    const format = loraFileFormat(path);
+    await loraFileAccess().write(path, await format.encode(this.loraAdapter, this));
+  }
+
+  /** KerasHub `load_lora_weights`: enables LoRA at the file's rank, or checks that both ranks match. */
+  async loadLoraWeights(path: string): Promise<void> {
+    const format = loraFileFormat(path);
+    const adapter = await format.decode(await loraFileAccess().read(path), this, path);
+    if (this.loraAdapter && this.loraAdapter.rank !== adapter.rank) {
+      throw new Error(`LoRA rank mismatch: the model has rank ${this.loraAdapter.rank}, ${path} has rank ${adapter.rank}. Both ranks must match`);
+    }
+    this.setLora(adapter, path);
+  }
+
+  /** Emits q/v + LoRA Δ when the graph takes adapters; the projection unchanged otherwise. */
+  protected adaptProjection(g: GraphBuilder, inputs: GraphInputs, x: string, projected: string, kernelPath: string): string {
+    if (!inputs.adapterIds) return projected;
+    const target = this.loraTargets().find((t) => t.kernelPath === kernelPath);
+    if (!target) throw new Error(`internal: ${kernelPath} is not a LoRA target`);
+    return g.op("Add", [projected, loraDelta(g, x, target, inputs.adapterIds)]);
   }
 
   get className(): string {
@@ -180,7 +271,8 @@ export abstract class Backbone {
     const g = new GraphBuilder(this.name);
     const tokenIds = g.input("token_ids", "int32", ["batch", "sequence"]);
     const paddingMask = g.input("padding_mask", "int32", ["batch", "sequence"]);
-    const { sequenceOutput, hiddenStates } = this.buildGraph(g, { tokenIds, paddingMask }, options);
+    const adapterIds = options.lora ? g.input("adapter_ids", "int32", ["batch"]) : undefined;
+    const { sequenceOutput, hiddenStates } = this.buildGraph(g, { tokenIds, paddingMask, adapterIds }, options);
     const dims = ["batch", "sequence", this.hiddenDim];
     g.output(sequenceOutput, "sequence_output", "float32", dims);
     if (options.hiddenStates) {
@@ -191,6 +283,8 @@ export abstract class Backbone {
 
   /** Builds the graph and loads it into an inference session of the given runtime. */
   async createSession(runtime: OnnxRuntime, options: GraphOptions = {}): Promise<BackboneSession> {
-    return BackboneSession.create(this, runtime, this.toOnnx(options));
+    const lora = options.lora ?? this.loraAdapter !== null;
+    const model = this.toOnnx({ ...options, lora });
+    return BackboneSession.create(this, runtime, model, lora ? { targets: this.loraTargets(), defaultAdapter: this.loraAdapter } : null);
   }
 }

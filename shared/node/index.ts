@@ -3,11 +3,17 @@
  * builds). Importing it makes the filesystem store the default for `fromPreset`/`saveToPreset`.
  * The worker never imports this module.
  */
+import { readFile, writeFile } from "node:fs/promises";
+import { registerLoraFormat, setLoraFileAccess } from "../lora/files.js";
 import { setDefaultPresetStore } from "../presets/store.js";
 import { FsPresetStore } from "./fs-preset-store.js";
+import { loraH5Format } from "./lora-h5.js";
 
 setDefaultPresetStore(new FsPresetStore());
+registerLoraFormat(loraH5Format);
+setLoraFileAccess({ read: async (path) => readFile(path), write: (path, bytes) => writeFile(path, bytes) });
 
 export * from "../index.js";
 export { FsPresetStore, defaultPresetRoot, directoryFiles } from "./fs-preset-store.js";
+export { loraH5Format } from "./lora-h5.js";
 export { nodeRuntime, runtimeByName, wasmRuntime, type NodeRuntimeOptions, type RuntimeName } from "./runtimes.js";

@@ -10,4 +10,8 @@ export class DistilBertBackbone extends EncoderBackbone {
   constructor(args: EncoderArgs) {
     super(args, "distil_bert_backbone");
   }
+
+  protected hfAttentionModule(layer: number, projection: "query" | "value"): string {
+    return `transformer.layer.${layer}.attention.${projection === "query" ? "q_lin" : "v_lin"}`;
+  }
 }

@@ -12,6 +12,7 @@ import { additiveMask, attention, dense, gelu, keyPaddingMask, layerNorm, seqLen
 import { concatLast, reshape } from "../../tensor/ops.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Initializer } from "../../tensor/random.js";
+import type { LoraTarget } from "../../lora/adapter.js";
 
 const positiveInt = z.number().int().positive();
 
@@ -43,6 +44,8 @@ export abstract class EncoderBackbone extends Backbone {
   /** Name of the embedding layer: DistilBERT `token_and_position_embedding`, RoBERTa `embeddings`. */
   protected abstract readonly embeddingName: string;
   abstract readonly layerNormEpsilon: number;
+  /** Hugging Face module of a layer's query/value projection (for PEFT adapters). */
+  protected abstract hfAttentionModule(layer: number, projection: "query" | "value"): string;
 
   protected constructor(args: EncoderArgs, defaultName: string) {
     super(args, defaultName);
@@ -98,7 +101,25 @@ export abstract class EncoderBackbone extends Backbone {
     return vars;
   }
 
-  protected buildGraph(g: GraphBuilder, { tokenIds, paddingMask }: GraphInputs): GraphResult {
+  loraTargets(): LoraTarget[] {
+    const { numLayers, numHeads, hiddenDim: H } = this.config;
+    const headDim = H / numHeads;
+    return Array.from({ length: numLayers }, (_, layer) =>
+      (["query", "value"] as const).map((projection) => ({
+        kernelPath: `transformer_layer_${layer}/self_attention_layer/${projection}/kernel`,
+        projection, layer, kernelShape: [H, numHeads, headDim], heads: numHeads, headDim, inputDim: H,
+        headsFirst: false, hfModule: this.hfAttentionModule(layer, projection),
+      })),
+    ).flat();
+  }
+
+  /** [embeddings(0), position(1), token(2), layer norm(3)], then 10 entries per encoder: value at 7, query at 9. */
+  kerasLoraIndex(target: LoraTarget): number {
+    return 4 + 10 * target.layer + (target.projection === "value" ? 7 : 9);
+  }
+
+  protected buildGraph(g: GraphBuilder, inputs: GraphInputs): GraphResult {
+    const { tokenIds, paddingMask } = inputs;
     const { numLayers, numHeads, hiddenDim: H } = this.config;
     const eps = this.layerNormEpsilon;
     const w = (path: string) => this.weight(path);
@@ -125,7 +146,9 @@ export abstract class EncoderBackbone extends Backbone {
           // One [H, 3H] projection instead of three.
           const kernel = concatLast(["query", "key", "value"].map((p) => reshape(a(`${p}/kernel`), [H, H])));
           const bias = concatLast(["query", "key", "value"].map((p) => reshape(a(`${p}/bias`), [H])));
-          const [q, k, v] = splitLast(g, dense(g, x, kernel, bias), [H, H, H]);
+          const [q0, k, v0] = splitLast(g, dense(g, x, kernel, bias), [H, H, H]);
+          const q = this.adaptProjection(g, inputs, x, q0, `${l}/self_attention_layer/query/kernel`);
+          const v = this.adaptProjection(g, inputs, x, v0, `${l}/self_attention_layer/value/kernel`);
           const ctx = attention(g, {
             q, k, v, numQueryHeads: numHeads, numKeyValueHeads: numHeads, headDim,
             queryScale: 1 / Math.sqrt(headDim), mask,

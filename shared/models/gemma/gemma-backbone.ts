@@ -11,6 +11,7 @@ import { additiveMask, attention, gelu, keyPaddingMask, rmsNorm, rotaryEmbedding
 import { concatLast, onePlus, reshape, transpose } from "../../tensor/ops.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Initializer } from "../../tensor/random.js";
+import type { LoraTarget } from "../../lora/adapter.js";
 
 const positiveInt = z.number().int().positive();
 const softCap = z.number().positive().nullable().default(null);
@@ -126,7 +127,33 @@ export class GemmaBackbone extends Backbone {
     return vars;
   }
 
-  protected buildGraph(g: GraphBuilder, { tokenIds, paddingMask }: GraphInputs): GraphResult {
+  loraTargets(): LoraTarget[] {
+    const { numLayers, numQueryHeads, numKeyValueHeads, hiddenDim: H, headDim } = this.config;
+    return Array.from({ length: numLayers }, (_, layer) =>
+      (["query", "value"] as const).map((projection) => {
+        const heads = projection === "query" ? numQueryHeads : numKeyValueHeads;
+        return {
+          kernelPath: `decoder_block_${layer}/attention/${projection}/kernel`,
+          projection, layer, kernelShape: [heads, H, headDim], heads, headDim, inputDim: H, headsFirst: true,
+          hfModule: `layers.${layer}.self_attn.${projection === "query" ? "q_proj" : "v_proj"}`,
+        };
+      }),
+    ).flat();
+  }
+
+  /**
+   * Block k starts at 1 + k·n (n = 11 entries, + 1 per post norm) and lists
+   * [block, ffw_linear, ffw_gating_2, ffw_gating, (post_ffw_norm), pre_ffw_norm, attention, attention_output, value, key, query, …].
+   */
+  kerasLoraIndex(target: LoraTarget): number {
+    const { usePostFfwNorm, usePostAttentionNorm } = this.config;
+    const perBlock = 11 + Number(usePostFfwNorm) + Number(usePostAttentionNorm);
+    const value = 1 + perBlock * target.layer + 7 + Number(usePostFfwNorm);
+    return target.projection === "value" ? value : value + 2;
+  }
+
+  protected buildGraph(g: GraphBuilder, inputs: GraphInputs): GraphResult {
+    const { tokenIds, paddingMask } = inputs;
     const c = this.config;
     const { hiddenDim: H, headDim: hd, numQueryHeads: nq, numKeyValueHeads: nkv } = c;
     const eps = c.layerNormEpsilon;
@@ -162,7 +189,9 @@ export class GemmaBackbone extends Backbone {
           const toColumns = (name: string, heads: number) => reshape(transpose(w(`${b}/attention/${name}/kernel`), [1, 0, 2]), [H, heads * hd]);
           const kernel = concatLast([toColumns("query", nq), toColumns("key", nkv), toColumns("value", nkv)]);
           const qkv = g.op("MatMul", [n, g.floatWeight("qkv_kernel", kernel)]);
-          const [q, k, v] = splitLast(g, qkv, [nq * hd, nkv * hd, nkv * hd]);
+          const [q0, k, v0] = splitLast(g, qkv, [nq * hd, nkv * hd, nkv * hd]);
+          const q = this.adaptProjection(g, inputs, n, q0, `${b}/attention/query/kernel`);
+          const v = this.adaptProjection(g, inputs, n, v0, `${b}/attention/value/kernel`);
           const local = localMask !== null && i % 2 === 0;
           const ctx = attention(g, {
             q, k, v, numQueryHeads: nq, numKeyValueHeads: nkv, headDim: hd,

@@ -13,6 +13,10 @@ export class RobertaBackbone extends EncoderBackbone {
   constructor(args: EncoderArgs, defaultName = "roberta_backbone") {
     super(args, defaultName);
   }
+
+  protected hfAttentionModule(layer: number, projection: "query" | "value"): string {
+    return `encoder.layer.${layer}.attention.self.${projection}`;
+  }
 }
 
 /** XLM-RoBERTa: KerasHub's `XLMRobertaBackbone` adds nothing to RoBERTa but its name (and presets). */

@@ -1,0 +1,30 @@
+/**
+ * LoRA as graph inputs: one session per base model serves every adapter. Each batch row picks its adapter
+ * from the stacked factors by `adapter_ids` (a gather, in the spirit of Punica's BGMV), so rows with different
+ * adapters, or none, share one batch. Two paths, one per adapter layout (see lora/adapter.ts):
+ *   per-head (KerasHub): Δ = reshape(x · A[H, heads·r], [heads, r]) · B[r, hd]
+ *   flat (PEFT):         Δ = (x · A[H, r]) · B[r, heads·hd]
+ */
+import { int, type GraphBuilder } from "./graph-builder.js";
+import type { LoraTarget } from "../lora/adapter.js";
+import { loraInputNames } from "../lora/stack.js";
+
+/** Δ [B, T, heads·hd] for input `x` [B, T, H]; `adapterIds` is the int32 [B] graph input. */
+export function loraDelta(g: GraphBuilder, x: string, target: LoraTarget, adapterIds: string): string {
+  const { heads, headDim, inputDim } = target;
+  const names = loraInputNames(target);
+  g.input(names.a, "float32", ["adapters", inputDim, heads, "lora_rank"]);
+  g.input(names.b, "float32", ["adapters", "lora_rank", headDim]);
+  g.input(names.flatA, "float32", ["adapters", inputDim, "lora_flat_rank"]);
+  g.input(names.flatB, "float32", ["adapters", "lora_flat_rank", heads * headDim]);
+  const rows = (stack: string) => g.op("Gather", [stack, adapterIds], { axis: int(0) });
+
+  return g.scope("lora", () => {
+    const a = g.op("Reshape", [rows(names.a), g.constInt64([0, 0, -1])]); // [B, H, heads·r]
+    const xa = g.op("Reshape", [g.op("MatMul", [x, a]), g.constInt64([0, 0, heads, -1])]); // [B, T, heads, r]
+    const b = g.op("Unsqueeze", [rows(names.b), g.constInt64([1])]); // [B, 1, r, hd]
+    const perHead = g.op("Reshape", [g.op("MatMul", [xa, b]), g.constInt64([0, 0, -1])]);
+    const flat = g.op("MatMul", [g.op("MatMul", [x, rows(names.flatA)]), rows(names.flatB)]);
+    return g.op("Add", [perHead, flat]);
+  });
+}
