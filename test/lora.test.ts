@@ -59,17 +59,20 @@ describe("enableLora (KerasHub semantics)", () => {
     expect(maxAbsDiff(await forward(backbone, model), base)).toBe(0);
   });
 
-  it.each(GOLDEN_MODELS)("%s: LoRA output equals the merged kernel's (≤ 1e-5), on WASM and node", async (model) => {
+  // Rank 4 is served through the flat path (block-diagonal B), rank 72 through the per-head one.
+  it.each(GOLDEN_MODELS.flatMap((m) => [[m, 4], [m, 72]] as const))("%s rank %d: LoRA output equals the merged kernel's (≤ 1e-5), on WASM and node", async (model, rank) => {
     const backbone = await Backbone.fromPreset(`${GOLDEN_DIR}${model}`);
-    backbone.enableLora(4, { randomB: true, seed: 11 });
+    backbone.enableLora(rank, { randomB: true, seed: 11 });
     const adapted = await forward(backbone, model);
     const web = await forward(backbone, model, {}, wasmRuntime());
     const merged = await Backbone.fromPreset(`${GOLDEN_DIR}${model}`);
     merged.mergeLora(backbone.lora!);
     const reference = await baseForward(merged, model);
     const golden = loadGolden(model);
-    expect(maxAbsDiff(adapted, reference, golden.validLengths)).toBeLessThanOrEqual(1e-5);
-    expect(maxAbsDiff(web, reference, golden.validLengths)).toBeLessThanOrEqual(1e-5);
+    // Absolute 1e-5 at rank 4; at rank 72 the random Δ is large, so 1e-5 relative to the output's scale.
+    const scale = rank > 8 ? Math.max(1, ...(reference.data as Float32Array).map(Math.abs)) : 1;
+    expect(maxAbsDiff(adapted, reference, golden.validLengths)).toBeLessThanOrEqual(1e-5 * scale);
+    expect(maxAbsDiff(web, reference, golden.validLengths)).toBeLessThanOrEqual(1e-5 * scale);
     expect(maxAbsDiff(adapted, await baseForward(backbone, model), golden.validLengths)).toBeGreaterThan(1e-3); // it does something
   });
 });
@@ -79,7 +82,9 @@ describe("adapters as runtime inputs", () => {
     const backbone = await Backbone.fromPreset(`${GOLDEN_DIR}${model}`);
     const targets = backbone.loraTargets();
     const a = initLora(targets, 2, 1, true);
-    const b = initLora(targets, 8, 2, true); // different ranks pad to the batch's max
+    // Different ranks pad to the batch's max; rank 72 × 4 heads exceeds FLAT_ROUTE_MAX_RANK, so `b` takes the
+    // per-head path (Gemma 2's single-KV-head value projection stays on the flat one).
+    const b = initLora(targets, 72, 2, true);
     const c = flatAdapter(backbone, 3, 4, 0.5); // a PEFT-style adapter in the same batch
     const golden = loadGolden(model);
     const session = await backbone.createSession(runtime, { lora: true });

@@ -13,10 +13,11 @@ import { loraInputNames } from "../lora/stack.js";
 export function loraDelta(g: GraphBuilder, x: string, target: LoraTarget, adapterIds: string): string {
   const { heads, headDim, inputDim } = target;
   const names = loraInputNames(target);
-  g.input(names.a, "float32", ["adapters", inputDim, heads, "lora_rank"]);
-  g.input(names.b, "float32", ["adapters", "lora_rank", headDim]);
-  g.input(names.flatA, "float32", ["adapters", inputDim, "lora_flat_rank"]);
-  g.input(names.flatB, "float32", ["adapters", "lora_flat_rank", heads * headDim]);
+  // Ranks are per target (routing differs with the head count), so each gets its own symbolic dims.
+  g.input(names.a, "float32", ["adapters", inputDim, heads, `${names.a}.rank`]);
+  g.input(names.b, "float32", ["adapters", `${names.a}.rank`, headDim]);
+  g.input(names.flatA, "float32", ["adapters", inputDim, `${names.flatA}.rank`]);
+  g.input(names.flatB, "float32", ["adapters", `${names.flatA}.rank`, heads * headDim]);
   const rows = (stack: string) => g.op("Gather", [stack, adapterIds], { axis: int(0) });
 
   return g.scope("lora", () => {
