@@ -68,7 +68,6 @@ export interface GraphResult {
 }
 
 /** `Backbone` or one of its subclasses, as a value (its constructor may be protected or abstract). */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export type BackboneClassRef<B extends Backbone = Backbone> = Function & { prototype: B; readonly className: string };
 
 export abstract class Backbone {
