@@ -24,6 +24,7 @@ export {
 export type { OnnxRuntime, OrtApi } from "./runtime/runtime.js";
 export { castTensor, toFloat32, type FloatDType, type Tensor } from "./tensor/tensor.js";
 export { readSafetensors, writeSafetensors } from "./weights/safetensors.js";
+export * from "./tokenizers/index.js";
 export {
   factorShapes,
   initLora,

@@ -1,18 +1,26 @@
 /**
- * The `edgebone` command line (node-only): run a backbone, list presets, convert presets.
+ * The `edgebone` command line (node-only): run a backbone, tokenize text, list presets, convert presets.
  * Every failure is one line on stderr and a non-zero exit; set EDGEBONE_DEBUG=1 for stack traces.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import {
   Backbone,
   FsPresetStore,
+  NoTokenizerError,
+  Preprocessor,
+  PresetNotFoundError,
+  Tokenizer,
   checkBatch,
+  familyByBackbone,
   tokenBatch,
   runtimeByName,
   type FloatDType,
+  type Padding,
   type RuntimeName,
   type Tensor,
+  type Truncation,
 } from "./index.js";
 
 const USAGE = `usage: edgebone <command> [options]
@@ -21,9 +29,18 @@ commands:
   forward      --preset <name|dir|hf://…|kaggle://…> --input <in.json> [--output <out.json>]
                [--random-weights] [--seed N] [--runtime wasm|node] [--threads N] [--store DIR]
                in.json: {"token_ids": [[…]], "padding_mask": [[…]]} (or input_ids / attention_mask)
+  tokenize     --preset <name|dir|…> (--text "…" [--text …] | --input <texts.json>) [--pair "…"]
+               [--no-special-tokens] [--sequence-length N|none] [--truncate none|left|right]
+               [--padding longest|max_length] [--chunk] [--overlap N] [--offsets]
+               [--lowercase true|false] [--strip-accents true|false] [--special-tokens-in-text true|false]
+               prints {"token_ids": [[…]], "padding_mask": [[…]]} (+ "offsets", + "chunks" with --chunk)
+               texts.json: ["…", …] or {"texts": ["…", …], "pairs": ["…", …]}
+               a text longer than the sequence length (default: the model's) fails unless
+               --truncate or --chunk (overlapping windows, with their spans) is given
   presets      [--json]   list the built-in presets
   save-preset  --preset <src> --out <dir> [--random-weights] [--seed N] [--dtype float32|float16|bfloat16]
-               write a KerasHub-format preset (e.g. convert a Hugging Face checkpoint directory)
+               write a KerasHub-format preset (e.g. convert a Hugging Face checkpoint directory), with
+               its tokenizer as tokenizer.hf.json plus KerasHub's tokenizer.json and assets/tokenizer/
 
 --store DIR: preset store for built-in names and hf:// / kaggle:// handles
              (default $EDGEBONE_PRESETS or ~/.cache/edgebone/presets)`;
@@ -44,6 +61,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "forward":
       return forward(rest);
+    case "tokenize":
+      return tokenize(rest);
     case "presets":
       return presets(rest);
     case "save-preset":
@@ -126,6 +145,91 @@ async function forward(args: string[]): Promise<void> {
   }
 }
 
+async function tokenize(args: string[]): Promise<void> {
+  const values = parse(args, {
+    preset: { type: "string" },
+    store: { type: "string" },
+    text: { type: "string", multiple: true },
+    pair: { type: "string", multiple: true },
+    input: { type: "string" },
+    "no-special-tokens": { type: "boolean" },
+    "sequence-length": { type: "string" },
+    truncate: { type: "string" },
+    padding: { type: "string" },
+    chunk: { type: "boolean" },
+    overlap: { type: "string" },
+    offsets: { type: "boolean" },
+    lowercase: { type: "string" },
+    "strip-accents": { type: "string" },
+    "special-tokens-in-text": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return console.log(USAGE);
+  const preset = required(values.preset, "--preset");
+  if ((values.text === undefined) === (values.input === undefined)) throw new UsageError("give the text with --text or --input (one of them)");
+  let texts: string[];
+  let pairs: string[] | undefined = values.pair;
+  if (values.input !== undefined) {
+    ({ texts, pairs } = await readTexts(values.input, pairs));
+  } else {
+    texts = values.text!;
+  }
+  if (pairs && values.chunk) throw new UsageError("--chunk takes single texts, not pairs");
+  const lengthFlag = values["sequence-length"];
+  const sequenceLength = lengthFlag === "none" ? null : integer(lengthFlag, "--sequence-length");
+  const preprocessor = await Preprocessor.fromPreset(preset, {
+    store: values.store ? new FsPresetStore(values.store) : undefined,
+    sequenceLength,
+    truncate: oneOf<Truncation>(values.truncate, "--truncate", ["none", "left", "right"], "none"),
+    padding: oneOf<Padding>(values.padding, "--padding", ["longest", "max_length"], "longest"),
+    addSpecialTokens: !values["no-special-tokens"],
+    lowercase: bool(values.lowercase, "--lowercase"),
+    stripAccents: bool(values["strip-accents"], "--strip-accents"),
+    specialTokensInText: bool(values["special-tokens-in-text"], "--special-tokens-in-text"),
+  });
+  const overlap = integer(values.overlap, "--overlap");
+  if (overlap !== undefined && !values.chunk) throw new UsageError("--overlap applies to --chunk");
+  const out = values.chunk ? preprocessor.chunk(texts, { overlap }) : preprocessor.call(texts, pairs);
+  const json: Record<string, unknown> = { token_ids: out.tokenIds, padding_mask: out.paddingMask };
+  if (values.offsets) json.offsets = out.offsets;
+  if (values.chunk) json.chunks = out.rows.map((r) => ({ text: r.text, tokens: [r.tokenStart, r.tokenEnd], span: [r.start, r.end] }));
+  for (const r of out.rows) if (r.truncated > 0) console.error(`edgebone: text ${r.text}: truncated ${r.truncated} token(s) (--truncate ${preprocessor.truncate})`);
+  process.stdout.write(JSON.stringify(json) + "\n");
+}
+
+/** texts.json: an array of strings, or {"texts": [...], "pairs": [...]}. */
+async function readTexts(path: string, flagPairs: string[] | undefined): Promise<{ texts: string[]; pairs?: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  const strings = (v: unknown, what: string): string[] => {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw new Error(`${path}: ${what} must be an array of strings`);
+    return v;
+  };
+  if (Array.isArray(value)) return { texts: strings(value, "the texts"), pairs: flagPairs };
+  if (value && typeof value === "object" && "texts" in value) {
+    const o = value as { texts: unknown; pairs?: unknown };
+    if (o.pairs !== undefined && flagPairs) throw new UsageError("give pairs in the input file or with --pair, not both");
+    return { texts: strings(o.texts, '"texts"'), pairs: o.pairs === undefined ? flagPairs : strings(o.pairs, '"pairs"') };
+  }
+  throw new Error(`${path} must hold an array of strings or {"texts": [...]}`);
+}
+
+function bool(value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== "true" && value !== "false") throw new UsageError(`${flag} must be true or false, got "${value}"`);
+  return value === "true";
+}
+
 async function presets(args: string[]): Promise<void> {
   const values = parse(args, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
   if (values.help) return console.log(USAGE);
@@ -155,9 +259,39 @@ async function savePreset(args: string[]): Promise<void> {
   console.error(`loading ${values.preset ?? ""}…`);
   const backbone = await loadBackbone(values, dtype);
   console.error(`writing ${backbone.className} (${backbone.countParams().toLocaleString("en-US")} parameters, ${backbone.dtype}) to ${out}…`);
-  const files = await backbone.saveToPreset(out, new FsPresetStore(values.store));
+  const store = new FsPresetStore(values.store);
+  const files = await backbone.saveToPreset(out, store);
   console.error(`saved ${files.location}`);
+  await saveTokenizer(values, backbone, files);
 }
+
+/** Converts the source preset's tokenizer (if it has one) into the saved preset. */
+async function saveTokenizer(
+  values: { preset?: string; store?: string },
+  backbone: Backbone,
+  files: Awaited<ReturnType<Backbone["saveToPreset"]>>,
+): Promise<void> {
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = await Tokenizer.fromPreset(values.preset!, {
+      store: values.store ? new FsPresetStore(values.store) : undefined,
+      family: familyByBackbone(backbone.className)?.family,
+    });
+  } catch (e) {
+    // A built-in name with --random-weights has no files; an HF checkpoint may come without a tokenizer.
+    if (e instanceof NoTokenizerError || e instanceof PresetNotFoundError) {
+      console.error(`no tokenizer files in ${values.preset}: the preset has no tokenizer`);
+      return;
+    }
+    throw e;
+  }
+  // The filesystem store creates the preset folder but not subfolders.
+  await mkdir(join(files.location, "assets", "tokenizer"), { recursive: true });
+  const saved = await tokenizer.saveToPreset(files);
+  console.error(`saved ${tokenizer.className} (${tokenizer.vocabularySize.toLocaleString("en-US")} tokens): ${saved.written.join(", ")}`);
+  if (saved.kerasIncomplete) console.error(`note: KerasHub cannot load this tokenizer: ${saved.kerasIncomplete}`);
+}
+
 
 async function readJsonFile(path: string): Promise<Record<string, unknown>> {
   let text: string;

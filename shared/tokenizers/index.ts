@@ -1,0 +1,42 @@
+/**
+ * Tokenizers and preprocessing: text → `token_ids` / `padding_mask` for every family, id-exact with the
+ * reference tokenizers, built on @huggingface/tokenizers from one canonical tokenizer.json.
+ */
+export { AlignedText } from "./aligned.js";
+export { chunkWindows, type ChunkSpan } from "./chunking.js";
+export { NoTokenizerError, TokenizerError } from "./errors.js";
+export { FAMILIES, TOKENIZER_FAMILIES, familyByBackbone, familyByHfModelType, type FamilySpec, type SpecialRole, type TokenizerFamily } from "./families.js";
+export { importTokenizer, presetFamily, type ImportedTokenizer, type ImportOptions } from "./assets.js";
+export { checkText, type RawToken } from "./engine.js";
+export { PrecompiledCharsMap } from "./precompiled.js";
+export {
+  Preprocessor,
+  type ChunkOptions,
+  type Padding,
+  type Preprocessed,
+  type PreprocessorOptions,
+  type RowSource,
+  type Truncation,
+} from "./preprocessor.js";
+export { loadTokenizer, openPreset, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
+export {
+  bpeMerges,
+  encodeSentencePieceModel,
+  guessSentencePieceFamily,
+  parseSentencePieceModel,
+  sentencePieceTokenizerJson,
+} from "./sentencepiece.js";
+export { CANONICAL_TOKENIZER_FILE, parseTokenizerJson, type EdgeboneMeta, type TokenizerJson } from "./tokenizer-json.js";
+export {
+  DistilBertTokenizer,
+  GemmaTokenizer,
+  RobertaTokenizer,
+  Tokenizer,
+  XLMRobertaTokenizer,
+  type DecodeOptions,
+  type EncodeOptions,
+  type Encoding,
+  type TokenizerAssets,
+} from "./tokenizer.js";
+export { byteBpeTokenizerJson, parseMerges, parseVocabJson } from "./byte-bpe.js";
+export { parseVocabTxt, wordPieceTokenizerJson } from "./wordpiece.js";
