@@ -2,8 +2,7 @@
  * The `edgebone` command line (node-only): run a backbone, tokenize text, list presets, convert presets.
  * Every failure is one line on stderr and a non-zero exit; set EDGEBONE_DEBUG=1 for stack traces.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import {
   Backbone,
@@ -22,12 +21,14 @@ import {
   type Tensor,
   type Truncation,
 } from "./index.js";
+import { readAdapter, writeAdapter } from "./adapters.js";
 
 const USAGE = `usage: edgebone <command> [options]
 
 commands:
   forward      --preset <name|dir|hf://…|kaggle://…> --input <in.json> [--output <out.json>]
                [--random-weights] [--seed N] [--runtime wasm|node] [--threads N] [--store DIR]
+               [--adapter <file.lora.h5|file.lora.safetensors|peft-dir>]   (applied to every row)
                in.json: {"token_ids": [[…]], "padding_mask": [[…]]} (or input_ids / attention_mask)
   tokenize     --preset <name|dir|…> (--text "…" [--text …] | --input <texts.json>) [--pair "…"]
                [--no-special-tokens] [--sequence-length N|none] [--truncate none|left|right]
@@ -41,6 +42,12 @@ commands:
   save-preset  --preset <src> --out <dir> [--random-weights] [--seed N] [--dtype float32|float16|bfloat16]
                write a KerasHub-format preset (e.g. convert a Hugging Face checkpoint directory), with
                its tokenizer as tokenizer.hf.json plus KerasHub's tokenizer.json and assets/tokenizer/
+
+  lora-init    --preset <p> --rank <r> --out <file.lora.h5|file.lora.safetensors> [--seed N] [--random-b]
+               a fresh KerasHub-initialised adapter (A he_uniform, B zeros; --random-b: random B, for tests)
+  merge-lora   --preset <p> --adapter <a> --out <dir>   a preset with the adapter folded into its kernels
+  lora-convert --from <peft-dir|file.lora.h5|file.lora.safetensors> --preset <p> --out <file>
+               convert between adapter formats (the output's suffix picks the format)
 
 --store DIR: preset store for built-in names and hf:// / kaggle:// handles
              (default $EDGEBONE_PRESETS or ~/.cache/edgebone/presets)`;
@@ -67,6 +74,12 @@ async function main(argv: string[]): Promise<void> {
       return presets(rest);
     case "save-preset":
       return savePreset(rest);
+    case "lora-init":
+      return loraInit(rest);
+    case "merge-lora":
+      return mergeLora(rest);
+    case "lora-convert":
+      return loraConvert(rest);
     case undefined:
     case "help":
     case "--help":
@@ -120,6 +133,7 @@ async function forward(args: string[]): Promise<void> {
     output: { type: "string" },
     runtime: { type: "string" },
     threads: { type: "string" },
+    adapter: { type: "string" },
   });
   if (values.help) return console.log(USAGE);
   const inputPath = required(values.input, "--input");
@@ -134,6 +148,7 @@ async function forward(args: string[]): Promise<void> {
 
   const backbone = await loadBackbone(values);
   checkBatch(batch, backbone); // fail before building the graph
+  if (values.adapter) backbone.setLora(await readAdapter(values.adapter, backbone), values.adapter);
   const session = await backbone.createSession(runtimeByName(runtimeName, { threads }));
   const { sequenceOutput } = await session.forward(batch);
   const json = JSON.stringify({ sequence_output: { shape: sequenceOutput.shape, data: nested(sequenceOutput) } });
@@ -265,6 +280,43 @@ async function savePreset(args: string[]): Promise<void> {
   await saveTokenizer(values, backbone, files);
 }
 
+async function loraInit(args: string[]): Promise<void> {
+  const values = parse(args, { ...COMMON, rank: { type: "string" }, out: { type: "string" }, "random-b": { type: "boolean" } });
+  if (values.help) return console.log(USAGE);
+  const rank = integer(required(values.rank, "--rank"), "--rank")!;
+  const out = required(values.out, "--out");
+  const backbone = await loadBackbone({ ...values, "random-weights": true }); // shapes only
+  backbone.enableLora(rank, { seed: integer(values.seed, "--seed"), randomB: values["random-b"] });
+  await backbone.saveLoraWeights(out);
+  const { trainableParams, nonTrainableParams } = backbone.weightSummary();
+  console.error(`wrote rank-${rank} adapter for ${backbone.className} to ${out}: ${trainableParams.toLocaleString("en-US")} trainable, ${nonTrainableParams.toLocaleString("en-US")} frozen parameters`);
+}
+
+async function mergeLora(args: string[]): Promise<void> {
+  const values = parse(args, { ...COMMON, adapter: { type: "string" }, out: { type: "string" } });
+  if (values.help) return console.log(USAGE);
+  const adapterPath = required(values.adapter, "--adapter");
+  const out = required(values.out, "--out");
+  const backbone = await loadBackbone(values);
+  const adapter = await readAdapter(adapterPath, backbone);
+  backbone.mergeLora(adapter);
+  const files = await backbone.saveToPreset(out, new FsPresetStore(values.store));
+  console.error(`merged ${adapterPath} (rank ${adapter.rank}, ${adapter.layout}, scale ${adapter.scale}) into ${files.location}`);
+  await saveTokenizer(values, backbone, files);
+}
+
+async function loraConvert(args: string[]): Promise<void> {
+  const values = parse(args, { ...COMMON, from: { type: "string" }, out: { type: "string" } });
+  if (values.help) return console.log(USAGE);
+  const from = required(values.from, "--from");
+  const out = required(values.out, "--out");
+  const backbone = await loadBackbone({ ...values, "random-weights": true }); // shapes only
+  const adapter = await readAdapter(from, backbone);
+  await writeAdapter(out, adapter, backbone);
+  const note = adapter.layout === "flat" && out.endsWith(".lora.h5") ? " (KerasHub layout: per-head, rank heads·r, scale folded into B)" : "";
+  console.error(`converted ${from} (rank ${adapter.rank}, ${adapter.layout}) to ${out}${note}`);
+}
+
 /** Converts the source preset's tokenizer (if it has one) into the saved preset. */
 async function saveTokenizer(
   values: { preset?: string; store?: string },
@@ -285,8 +337,6 @@ async function saveTokenizer(
     }
     throw e;
   }
-  // The filesystem store creates the preset folder but not subfolders.
-  await mkdir(join(files.location, "assets", "tokenizer"), { recursive: true });
   const saved = await tokenizer.saveToPreset(files);
   console.error(`saved ${tokenizer.className} (${tokenizer.vocabularySize.toLocaleString("en-US")} tokens): ${saved.written.join(", ")}`);
   if (saved.kerasIncomplete) console.error(`note: KerasHub cannot load this tokenizer: ${saved.kerasIncomplete}`);

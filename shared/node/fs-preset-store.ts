@@ -2,7 +2,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { PresetFiles, PresetStore } from "../presets/store.js";
 
 /** `$EDGEBONE_PRESETS`, else `~/.cache/edgebone/presets`. */
@@ -47,7 +47,7 @@ export function directoryFiles(dir: string): PresetFiles {
     },
     async write(file, bytes) {
       const target = join(dir, file);
-      await mkdir(dir, { recursive: true });
+      await mkdir(dirname(target), { recursive: true }); // files may live in subfolders (assets/tokenizer/…)
       // Write then rename, so a crash never leaves a truncated file under the real name.
       const tmp = `${target}.tmp-${process.pid}`;
       await writeFile(tmp, bytes);

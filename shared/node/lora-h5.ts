@@ -5,7 +5,7 @@
  * `<i>` is the layer's index in KerasHub's flattened layer list; on read, indices are sorted and mapped to
  * [block0.value, block0.query, block1.value, …] (the rule that holds for every family).
  */
-import h5wasm, { type Dataset, type Group } from "h5wasm/node";
+import type { Dataset, Group } from "h5wasm/node";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,9 +17,18 @@ import { toFloat32, type Tensor } from "../tensor/tensor.js";
 /** Every HDF5 file Keras writes starts with the format signature (no user block). */
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
+/** h5wasm is loaded on first use: its WASM takes ~1 s to compile, which every CLI start would pay. */
+let h5wasmModule: Promise<typeof import("h5wasm/node").default> | null = null;
+async function h5(): Promise<typeof import("h5wasm/node").default> {
+  h5wasmModule ??= import("h5wasm/node").then(async (m) => {
+    await m.default.ready;
+    return m.default;
+  });
+  return h5wasmModule;
+}
+
 /** h5wasm works on files; encode/decode go through a private temporary directory. */
 async function withTempFile<T>(fn: (path: string) => Promise<T>): Promise<T> {
-  await h5wasm.ready;
   const dir = await mkdtemp(join(tmpdir(), "edgebone-h5-"));
   try {
     return await fn(join(dir, "adapter.lora.h5"));
@@ -36,6 +45,7 @@ export const loraH5Format: LoraFileFormat = {
   suffix: ".lora.h5",
   async encode(adapter, backbone) {
     const keras = toKerasLayout(adapter, backbone.loraTargets());
+    const h5wasm = await h5();
     return withTempFile(async (path) => {
       const file = new h5wasm.File(path, "w");
       try {
@@ -55,6 +65,7 @@ export const loraH5Format: LoraFileFormat = {
   },
   async decode(bytes, backbone, source) {
     if (!HDF5_SIGNATURE.every((byte, i) => bytes[i] === byte)) throw new Error(`${source} is not an HDF5 file`);
+    const h5wasm = await h5();
     return withTempFile(async (path) => {
       await writeFile(path, bytes);
       const file = new h5wasm.File(path, "r");
