@@ -2,10 +2,6 @@
  * Turns the adapters of one batch into the serving graph's inputs: for every target, the factors of all
  * adapters stacked along a leading "adapter" axis (slot 0 is "no adapter": zeros), ranks zero-padded to the
  * batch's largest (zero rows/columns add exactly nothing), B pre-multiplied by the adapter's scale.
- *
- * Routing: a per-head adapter of small total rank (heads·r ≤ FLAT_ROUTE_MAX_RANK) goes through the flat path
- * as A [H, heads·r] with a block-diagonal B [heads·r, heads·hd]: one GEMM per row instead of heads tiny ones,
- * which is faster until the block-diagonal B's extra FLOPs dominate (measured in BENCHMARKS.md).
  */
 import { toFloat32 } from "../tensor/tensor.js";
 import type { LoraAdapter, LoraTarget } from "./adapter.js";
@@ -21,17 +17,15 @@ export function loraInputNames(target: LoraTarget) {
   return { a: `${p}/lora_a`, b: `${p}/lora_b`, flatA: `${p}/lora_flat_a`, flatB: `${p}/lora_flat_b` };
 }
 
-export const FLAT_ROUTE_MAX_RANK = 256;
-
 export function stackAdapters(targets: readonly LoraTarget[], adapters: readonly LoraAdapter[]): Map<string, FloatInput> {
   const slots = adapters.length + 1;
+  const maxRank = (layout: string) => Math.max(1, ...adapters.filter((a) => a.layout === layout).map((a) => a.rank));
+  const r1 = maxRank("per_head");
+  const r2 = maxRank("flat");
   const inputs = new Map<string, FloatInput>();
   for (const t of targets) {
     const { heads: N, headDim: hd, inputDim: H } = t;
     const cols = N * hd;
-    const viaFlat = (adapter: LoraAdapter) => adapter.layout === "flat" || N * adapter.rank <= FLAT_ROUTE_MAX_RANK;
-    const r1 = Math.max(1, ...adapters.filter((a) => !viaFlat(a)).map((a) => a.rank));
-    const r2 = Math.max(1, ...adapters.filter(viaFlat).map((a) => (a.layout === "flat" ? a.rank : N * a.rank)));
     const a = new Float32Array(slots * H * N * r1);
     const b = new Float32Array(slots * r1 * hd);
     const fa = new Float32Array(slots * H * r2);
@@ -43,21 +37,7 @@ export function stackAdapters(targets: readonly LoraTarget[], adapters: readonly
       const src = toFloat32(f.a);
       const srcB = toFloat32(f.b);
       const r = f.a.shape[f.a.shape.length - 1];
-      if (adapter.layout === "per_head" && viaFlat(adapter)) {
-        // A (H, heads, r) read as [H, heads·r]; B block-diagonal: rows n·r + k hold B[k] in columns n·hd…
-        for (let h = 0; h < H; h++) {
-          for (let n = 0; n < N; n++) {
-            const from = (t.headsFirst ? n * H + h : h * N + n) * r;
-            fa.set(src.subarray(from, from + r), (slot * H + h) * r2 + n * r);
-          }
-        }
-        for (let n = 0; n < N; n++) {
-          for (let k = 0; k < r; k++) {
-            const row = (slot * r2 + n * r + k) * cols + n * hd;
-            for (let d = 0; d < hd; d++) fb[row + d] = srcB[k * hd + d] * adapter.scale;
-          }
-        }
-      } else if (adapter.layout === "per_head") {
+      if (adapter.layout === "per_head") {
         // Graph layout (H, heads, r1); Gemma's KerasHub A is (heads, H, r).
         const base = slot * H * N * r1;
         for (let h = 0; h < H; h++) {
