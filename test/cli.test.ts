@@ -1,29 +1,15 @@
 /** The `edgebone` CLI as a user runs it: a real process, real files, one-line errors and exit codes. */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { edgeboneCli } from "./helpers/cli.js";
 import { Backbone, nodeRuntime, tokenBatch } from "../shared/node/index.js";
 import { GOLDEN_DIR, loadGolden, maxAbsDiff } from "./helpers/golden.js";
 
-const BIN = fileURLToPath(new URL("../shared/node/edgebone.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "edgebone-cli-"));
 
-async function edgebone(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      env: { ...process.env, EDGEBONE_PRESETS: join(dir, "store") },
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const edgebone = edgeboneCli(join(dir, "store"));
 
 function writeInput(name: string, value: unknown): string {
   const path = join(dir, name);

@@ -1,30 +1,19 @@
 /** LoRA through the CLI: lora-init, forward --adapter, merge-lora, lora-convert (real processes and files). */
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { edgeboneCli } from "./helpers/cli.js";
 import { Backbone, nodeRuntime, tokenBatch, writeSafetensors, type Tensor } from "../shared/node/index.js";
 import { GOLDEN_DIR, loadGolden, maxAbsDiff } from "./helpers/golden.js";
 
-const BIN = fileURLToPath(new URL("../shared/node/edgebone.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "edgebone-lora-cli-"));
 const preset = `${GOLDEN_DIR}gemma2`;
 const golden = loadGolden("gemma2");
 const input = join(dir, "in.json");
 writeFileSync(input, JSON.stringify({ token_ids: golden.inputIds, padding_mask: golden.attentionMask }));
 
-async function edgebone(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const edgebone = edgeboneCli(join(dir, "store"));
 
 async function cliForward(...extra: string[]): Promise<Tensor> {
   const r = await edgebone("forward", "--input", input, "--runtime", "node", ...extra);

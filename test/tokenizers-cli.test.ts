@@ -1,29 +1,15 @@
 /** `edgebone tokenize` and the tokenizer part of `edgebone save-preset`, as real processes. */
-import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { edgeboneCli } from "./helpers/cli.js";
 import { GOLDEN_DIR } from "./helpers/golden.js";
 import { gemmaStyleModel, wordPieceFiles, writePresetDir } from "./helpers/tiny-tokenizers.js";
 
-const BIN = fileURLToPath(new URL("../shared/node/edgebone.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "edgebone-tok-cli-"));
 
-async function edgebone(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
-      env: { ...process.env, EDGEBONE_PRESETS: join(dir, "store") },
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const edgebone = edgeboneCli(join(dir, "store"));
 
 /** An HF DistilBERT checkpoint (the tiny golden model) with a WordPiece vocabulary beside it. */
 const hfDir = writePresetDir(dir, "hf-distilbert", { ...wordPieceFiles(), "tokenizer_config.json": JSON.stringify({ do_lower_case: true }) });
