@@ -1,0 +1,63 @@
+/**
+ * Runner entry point: `npm run runner` (config from RUNNER_* variables, see README). Prints
+ * `listening on http://host:port` on stdout once it takes requests. SIGTERM / SIGINT drain: /ready turns 503 and
+ * new requests are refused (the pool sends them elsewhere), in-flight ones finish (up to
+ * RUNNER_DRAIN_TIMEOUT_MS), then the server closes and the process exits.
+ */
+import { serve } from "@hono/node-server";
+import type { Server } from "node:http";
+import { createApp } from "./app.js";
+import { loadConfig, type RunnerConfig } from "./config.js";
+import { selectExecution } from "./execution.js";
+import { jsonLogger } from "./log.js";
+import { storeFromConfig } from "./object-store.js";
+import { Runner, defaultRunnerId } from "./runner.js";
+
+let config: RunnerConfig;
+try {
+  config = loadConfig(process.env);
+} catch (e) {
+  console.error(`runner: ${(e as Error).message}`);
+  process.exit(2);
+}
+
+const log = jsonLogger({ runner: defaultRunnerId(config) });
+let runner: Runner;
+let server: Server;
+try {
+  const execution = await selectExecution(config, log);
+  const store = storeFromConfig(config);
+  runner = await Runner.create(config, { store, execution, log });
+  const app = await createApp(runner);
+  server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+    log.info(`listening on http://${info.address}:${info.port}`, { store: store.description, provider: execution.provider, cache: config.cacheDir });
+    process.stdout.write(`listening on http://${info.address}:${info.port}\n`);
+  }) as Server;
+  server.on("error", (e) => {
+    log.error(`server error: ${e.message}`);
+    process.exit(1);
+  });
+} catch (e) {
+  log.error(`cannot start: ${(e as Error).message.split("\n")[0]}`);
+  process.exit(1);
+}
+// Every stage has a bound: slow clients cannot hold sockets forever.
+server.requestTimeout = config.requestTimeoutMs + 10_000;
+server.headersTimeout = 30_000;
+// Bodies are read before admission can count them: cap connections too (the pool retries refused ones elsewhere).
+server.maxConnections = config.maxConcurrentRequests * 2 + 64;
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info(`${signal}: draining`, { inflight: runner.inflightRequests });
+  const drained = await runner.drain(config.drainTimeoutMs);
+  log.info(drained ? "drained" : `drain timed out after ${config.drainTimeoutMs} ms`, { inflight: runner.inflightRequests });
+  server.close();
+  server.closeIdleConnections();
+  await runner.close();
+  process.exit(drained ? 0 : 1);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

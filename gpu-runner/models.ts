@@ -1,0 +1,289 @@
+/**
+ * Presets and adapters, from records to ready-to-run objects:
+ *
+ *   record (store, trusted for RUNNER_RECORD_TTL_MS) → verified files (DiskCache) → decoded (MemoryLru)
+ *
+ * A preset becomes one onnxruntime session built with LoRA inputs, so rows with any mix of adapters share its
+ * batches. Models are keyed by preset name and the sha256 of their files: when the record changes, the next
+ * request loads the new version and the old one ages out. A model in use (referenced by a request or a running
+ * batch) is never evicted. Concurrent requests for the same object share one download and one load
+ * (single flight); a failed load is forgotten, never cached.
+ */
+import { readFile } from "node:fs/promises";
+import {
+  Backbone,
+  BackboneSession,
+  loraSafetensorsFormat,
+  validateAdapter,
+  type FloatDType,
+  type LoraAdapter,
+  type OnnxRuntime,
+  type PresetFiles,
+  type PresetStore,
+} from "../shared/node/index.js";
+import { adapterKey, adapterRecordKey, presetFileKey, presetRecordKey, presetRecordSchema, type PresetRecord } from "../shared/runner/layout.js";
+import { hash53 } from "../shared/runner/pool.js";
+import { objectRecordSchema, type ObjectRecord } from "../shared/runner/protocol.js";
+import { DiskCache, MemoryLru } from "./caches.js";
+import { ServeError } from "./errors.js";
+import type { Logger } from "./log.js";
+import type { RunnerMetrics } from "./metrics.js";
+import type { RunnerStore } from "./object-store.js";
+
+export interface LoadedModel {
+  /** `<preset>@<version>`: the batch queue and memory-cache key. */
+  key: string;
+  preset: string;
+  session: BackboneSession;
+  /** Config-only twin of the loaded backbone (no weights): LoRA targets, limits, adapter decoding. */
+  shape: Backbone;
+  /** Serialized graph size (weights included): what the model holds in memory. */
+  bytes: number;
+  hidden: number;
+  refs: number;
+  loadedAt: number;
+}
+
+export interface ModelsOptions {
+  store: RunnerStore;
+  disk: DiskCache;
+  runtime: OnnxRuntime;
+  weightDtype: FloatDType;
+  modelMemoryBytes: number;
+  adapterMemoryBytes: number;
+  recordTtlMs: number;
+  storeTimeoutMs: number;
+  metrics: RunnerMetrics;
+  log: Logger;
+}
+
+interface CachedRecord<T> {
+  value: T;
+  expires: number;
+}
+
+const MAX_RECORDS = 10_000;
+
+export class Models {
+  private readonly models: MemoryLru<LoadedModel>;
+  private readonly adapters: MemoryLru<LoraAdapter>;
+  private readonly loading = new Map<string, Promise<LoadedModel>>();
+  private readonly decoding = new Map<string, Promise<LoraAdapter>>();
+  private readonly records = new Map<string, CachedRecord<unknown>>();
+  private readonly reading = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly o: ModelsOptions) {
+    this.models = new MemoryLru<LoadedModel>(o.modelMemoryBytes, {
+      busy: (m) => m.refs > 0,
+      onEvict: (key, m) => {
+        o.metrics.cacheEvictions.inc({ cache: "model" });
+        o.metrics.presetMemory.remove({ preset: m.preset, version: key.slice(m.preset.length + 1) });
+        o.log.info(`unloaded ${key}`, { bytes: m.bytes });
+        void m.session.release().catch(() => {});
+        this.updateBytes();
+      },
+    });
+    this.adapters = new MemoryLru<LoraAdapter>(o.adapterMemoryBytes, { onEvict: () => o.metrics.cacheEvictions.inc({ cache: "adapter" }) });
+  }
+
+  /** Loaded models (for /info). */
+  loaded(): { key: string; bytes: number; refs: number }[] {
+    return this.models.keys().map((key) => {
+      const m = this.models.peek(key)!;
+      return { key, bytes: m.bytes, refs: m.refs };
+    });
+  }
+
+  get modelBytes(): number {
+    return this.models.bytes;
+  }
+
+  get adapterBytes(): number {
+    return this.adapters.bytes;
+  }
+
+  /** The preset's current model, loaded if needed, with a reference held: call `release` when done. */
+  async acquire(preset: string): Promise<LoadedModel> {
+    const record = await this.presetRecord(preset);
+    const key = `${preset}@${versionOf(record)}`;
+    for (;;) {
+      const cached = this.models.get(key);
+      if (cached) {
+        this.o.metrics.cacheHits.inc({ cache: "model" });
+        cached.refs++;
+        return cached;
+      }
+      let pending = this.loading.get(key);
+      if (!pending) {
+        this.o.metrics.cacheMisses.inc({ cache: "model" });
+        pending = this.load(preset, key, record).finally(() => this.loading.delete(key));
+        this.loading.set(key, pending);
+      }
+      const model = await pending;
+      if (this.models.peek(key) === model) {
+        model.refs++;
+        return model;
+      }
+      // Loaded but not kept (evicted at once under memory pressure): loop to load again.
+    }
+  }
+
+  release(model: LoadedModel): void {
+    model.refs = Math.max(0, model.refs - 1);
+  }
+
+  /** A model by key that a caller already holds a reference to (the batcher pins it while a batch runs). */
+  pin(key: string): LoadedModel {
+    const model = this.models.peek(key);
+    if (!model) throw new ServeError("internal", `model ${key} is not loaded`);
+    model.refs++;
+    return model;
+  }
+
+  /** A tenant's adapter for a model: named (record read from the store) or with the record the edge sent. */
+  async adapter(model: LoadedModel, tenant: string, name: string, given?: ObjectRecord): Promise<LoraAdapter> {
+    const record = given ?? (await this.adapterRecord(tenant, name));
+    const key = `${model.key}|${record.sha256}`;
+    const cached = this.adapters.get(key);
+    if (cached) {
+      this.o.metrics.cacheHits.inc({ cache: "adapter" });
+      return cached;
+    }
+    let pending = this.decoding.get(key);
+    if (!pending) {
+      this.o.metrics.cacheMisses.inc({ cache: "adapter" });
+      pending = this.decodeAdapter(model, tenant, name, record, key).finally(() => this.decoding.delete(key));
+      this.decoding.set(key, pending);
+    }
+    return pending;
+  }
+
+  async close(): Promise<void> {
+    this.models.clear();
+    this.adapters.clear();
+  }
+
+  private async decodeAdapter(model: LoadedModel, tenant: string, name: string, record: ObjectRecord, key: string): Promise<LoraAdapter> {
+    const objectKey = adapterKey(tenant, name);
+    const bytes = await this.download(objectKey, record);
+    const source = `adapter ${tenant}/${name}`;
+    let adapter: LoraAdapter;
+    try {
+      adapter = await loraSafetensorsFormat.decode(bytes, model.shape, source);
+      validateAdapter(adapter, model.shape.loraTargets(), source);
+    } catch (e) {
+      throw new ServeError("bad_adapter", `${(e as Error).message.split("\n")[0]} (preset ${model.preset})`);
+    }
+    let size = 0;
+    for (const { a, b } of adapter.factors.values()) size += a.data.byteLength + b.data.byteLength;
+    this.adapters.set(key, adapter, size); // too large for the budget: used for this request, not kept
+    this.o.metrics.cacheBytes.set({ cache: "adapter" }, this.adapters.bytes);
+    return adapter;
+  }
+
+  private async load(preset: string, key: string, record: PresetRecord): Promise<LoadedModel> {
+    const started = Date.now();
+    const files = new Map<string, Uint8Array>();
+    for (const [file, fileRecord] of Object.entries(record.files)) files.set(file, await this.download(presetFileKey(preset, file), fileRecord));
+    const store = singlePresetStore(preset, files);
+    let backbone: Backbone;
+    try {
+      backbone = await Backbone.fromPreset(preset, { store, ...(this.o.weightDtype !== "float32" ? { dtype: this.o.weightDtype } : {}) });
+    } catch (e) {
+      throw new ServeError("corrupt_object", `preset ${preset} cannot be loaded: ${(e as Error).message.split("\n")[0]}`);
+    }
+    files.clear();
+    const graph = backbone.toOnnx({ lora: true });
+    if (!this.models.makeRoom(graph.byteLength)) {
+      throw new ServeError(
+        "busy",
+        graph.byteLength > this.o.modelMemoryBytes
+          ? `preset ${preset} needs ${graph.byteLength} bytes, more than this runner's model memory budget (${this.o.modelMemoryBytes})`
+          : `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${graph.byteLength}`,
+      );
+    }
+    const session = await BackboneSession.create(backbone, this.o.runtime, graph, { targets: backbone.loraTargets(), defaultAdapter: null });
+    // Keep a weightless twin: the loaded weights can be garbage-collected once onnxruntime has the graph.
+    const shape = new (backbone.constructor as new (args: object) => Backbone)({ ...backbone.config, dtype: backbone.dtype, name: backbone.name });
+    const model: LoadedModel = { key, preset, session, shape, bytes: graph.byteLength, hidden: backbone.hiddenDim, refs: 0, loadedAt: Date.now() };
+    if (!this.models.set(key, model, model.bytes)) {
+      await session.release();
+      throw new ServeError("busy", `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${graph.byteLength}`);
+    }
+    this.o.metrics.presetMemory.set({ preset, version: key.slice(preset.length + 1) }, model.bytes);
+    this.updateBytes();
+    this.o.log.info(`loaded ${key}`, { bytes: model.bytes, ms: Date.now() - started, provider: this.o.runtime.name });
+    return model;
+  }
+
+  private updateBytes(): void {
+    this.o.metrics.cacheBytes.set({ cache: "model" }, this.models.bytes);
+  }
+
+  /** Verified bytes of an object, through the disk cache. */
+  private async download(key: string, record: ObjectRecord): Promise<Uint8Array> {
+    const lease = await this.o.disk.fetch(key, record, () => this.o.store.open(key, AbortSignal.timeout(this.o.storeTimeoutMs)));
+    try {
+      return await readFile(lease.path);
+    } finally {
+      lease.release();
+      this.o.metrics.cacheBytes.set({ cache: "disk" }, this.o.disk.bytes);
+    }
+  }
+
+  private async presetRecord(preset: string): Promise<PresetRecord> {
+    const record = await this.readRecord(presetRecordKey(preset), (v) => presetRecordSchema.parse(v));
+    if (!record) throw new ServeError("not_found", `preset ${preset} is not in ${this.o.store.description} (no ${presetRecordKey(preset)})`);
+    return record;
+  }
+
+  private async adapterRecord(tenant: string, name: string): Promise<ObjectRecord> {
+    const record = await this.readRecord(adapterRecordKey(tenant, name), (v) => objectRecordSchema.parse(v));
+    if (!record) throw new ServeError("not_found", `adapter ${tenant}/${name} is not in ${this.o.store.description} (no ${adapterRecordKey(tenant, name)})`);
+    return record;
+  }
+
+  /** A record from the store, trusted for the TTL. Missing records are not remembered. */
+  private async readRecord<T>(key: string, parse: (value: unknown) => T): Promise<T | null> {
+    const now = Date.now();
+    const cached = this.records.get(key);
+    if (cached && cached.expires > now) return cached.value as T;
+    let pending = this.reading.get(key) as Promise<T | null> | undefined;
+    if (!pending) {
+      pending = (async () => {
+        const bytes = await this.o.store.get(key, AbortSignal.timeout(this.o.storeTimeoutMs));
+        if (!bytes) return null;
+        let value: T;
+        try {
+          value = parse(JSON.parse(new TextDecoder().decode(bytes)));
+        } catch (e) {
+          throw new ServeError("corrupt_object", `${key} is not a valid record (${(e as Error).message.split("\n")[0].slice(0, 160)})`);
+        }
+        if (this.records.size >= MAX_RECORDS) this.records.delete(this.records.keys().next().value!);
+        this.records.delete(key);
+        this.records.set(key, { value, expires: Date.now() + this.o.recordTtlMs });
+        return value;
+      })().finally(() => this.reading.delete(key));
+      this.reading.set(key, pending);
+    }
+    return pending;
+  }
+}
+
+/** Short version id of a preset: a hash of its files' hashes (a new file version is a new model). */
+function versionOf(record: PresetRecord): string {
+  const files = Object.entries(record.files).sort(([a], [b]) => (a < b ? -1 : 1)).map(([f, r]) => `${f}:${r.sha256}`);
+  return hash53(files.join(";")).toString(16).padStart(14, "0");
+}
+
+/** A store holding one preset's verified files, whatever key `fromPreset` looks it up under. */
+function singlePresetStore(preset: string, files: Map<string, Uint8Array>): PresetStore {
+  const presetFiles: PresetFiles = {
+    location: `runner store presets/${preset}`,
+    read: async (file) => files.get(file) ?? null,
+    write: async () => {
+      throw new Error("read-only");
+    },
+  };
+  return { description: `runner store presets/${preset}`, open: () => presetFiles };
+}
