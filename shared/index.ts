@@ -22,6 +22,7 @@ export {
   type PresetStore,
 } from "./presets/store.js";
 export type { OnnxRuntime, OrtApi } from "./runtime/runtime.js";
+export { workerdWasmRuntime } from "./runtime/ort-web-workerd.js";
 export { castTensor, toFloat32, type FloatDType, type Tensor } from "./tensor/tensor.js";
 export { readSafetensors, writeSafetensors } from "./weights/safetensors.js";
 export * from "./tokenizers/index.js";
