@@ -64,15 +64,18 @@ describe("KerasHub config.json variants", () => {
     expect(loaded.tokenEmbedding.dtype).toBe("bfloat16");
   });
 
-  it("explains that model.weights.h5 cannot be read yet and fails on a missing config", async () => {
+  it("fails clearly on a broken model.weights.h5, a missing weights file or a missing config", async () => {
     const small = tmp();
     const tiny = await Backbone.fromPreset(`${GOLDEN_DIR}distilbert`);
     await tiny.saveToPreset(small);
     const h5 = tmp();
     cpSync(join(small, "config.json"), join(h5, "config.json"));
     writeFileSync(join(h5, "model.weights.h5"), "");
-    await expect(Backbone.fromPreset(h5)).rejects.toThrow(/model.weights.h5 weights, which Edgebone cannot read yet/);
+    await expect(Backbone.fromPreset(h5)).rejects.toThrow(/model.weights.h5 is not an HDF5 file/);
     expect(await Backbone.fromPreset(h5, { loadWeights: false })).toBeDefined();
+    const { rmSync } = await import("node:fs");
+    rmSync(join(h5, "model.weights.h5"));
+    await expect(Backbone.fromPreset(h5)).rejects.toThrow(/has no model.safetensors or model.weights.h5/);
     await expect(Backbone.fromPreset(tmp())).rejects.toThrow(/has no config.json/);
     const neither = tmp();
     writeFileSync(join(neither, "config.json"), "{}");

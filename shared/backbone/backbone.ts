@@ -104,6 +104,11 @@ export abstract class Backbone {
   abstract loraTargets(): LoraTarget[];
   /** Index of a target's layer in KerasHub's flattened layer list (the `.lora.h5` group name, spec §1.7.5). */
   abstract kerasLoraIndex(target: LoraTarget): number;
+  /**
+   * Where each variable lives in KerasHub's `model.weights.h5` (spec §2.6): dataset paths to try, in order.
+   * Groups are named by snake-cased class name with a per-class counter (`gemma_decoder_block`, `…_1`).
+   */
+  abstract kerasH5Paths(): Map<string, string[]>;
 
   /**
    * Builds a backbone from a built-in preset name, `hf://org/model`, `kaggle://…`, a local KerasHub- or

@@ -5,15 +5,19 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { registerLoraFormat, setLoraFileAccess } from "../lora/files.js";
+import { registerKerasWeightsFormat } from "../presets/keras-weights.js";
 import { setDefaultPresetStore } from "../presets/store.js";
 import { FsPresetStore } from "./fs-preset-store.js";
+import { kerasH5WeightsFormat } from "./keras-weights-h5.js";
 import { loraH5Format } from "./lora-h5.js";
 
 setDefaultPresetStore(new FsPresetStore());
 registerLoraFormat(loraH5Format);
+registerKerasWeightsFormat(kerasH5WeightsFormat);
 setLoraFileAccess({ read: async (path) => readFile(path), write: (path, bytes) => writeFile(path, bytes) });
 
 export * from "../index.js";
 export { FsPresetStore, defaultPresetRoot, directoryFiles } from "./fs-preset-store.js";
 export { loraH5Format } from "./lora-h5.js";
+export { kerasH5WeightsFormat } from "./keras-weights-h5.js";
 export { nodeRuntime, runtimeByName, wasmRuntime, type NodeRuntimeOptions, type RuntimeName } from "./runtimes.js";

@@ -6,7 +6,8 @@ import type { Backbone, BackboneArgs, BackboneClassRef } from "../backbone/backb
 import { camelKeys } from "../backbone/config.js";
 import { builtinPresets, classByName, hfConverterFor, registeredFamilies, type ConcreteBackboneClass } from "../backbone/registry.js";
 import type { FloatDType } from "../tensor/tensor.js";
-import { readSafetensors, writeSafetensors } from "../weights/safetensors.js";
+import { writeSafetensors } from "../weights/safetensors.js";
+import { readKerasWeights } from "./keras-weights.js";
 import { HfCheckpoint } from "./hf-checkpoint.js";
 import { parsePresetHandle, storeKeys, type PresetHandle } from "./handles.js";
 import { getDefaultPresetStore, PresetNotFoundError, readJson, writeJson, type PresetFiles, type PresetStore } from "./store.js";
@@ -47,16 +48,8 @@ export async function loadBackbone(caller: BackboneClassRef, preset: string, opt
     checkSubclass(caller, cls, preset);
     const backbone = new cls({ ...kerasArgs(config, files), ...overrides });
     if (loadWeights) {
-      const bytes = await files.read("model.safetensors");
-      if (!bytes) {
-        const h5 = (await files.read("model.weights.h5")) !== null;
-        throw new Error(
-          h5
-            ? `${files.location} holds Keras model.weights.h5 weights, which Edgebone cannot read yet; it reads model.safetensors keyed by KerasHub variable paths`
-            : `${files.location} has no model.safetensors`,
-        );
-      }
-      backbone.setWeights(readSafetensors(bytes, `${files.location}/model.safetensors`).tensors, `${files.location}/model.safetensors`);
+      const { weights, source } = await readKerasWeights(files, backbone);
+      backbone.setWeights(weights, source);
     }
     return backbone;
   }

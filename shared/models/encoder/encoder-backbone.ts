@@ -118,6 +118,39 @@ export abstract class EncoderBackbone extends Backbone {
     return 4 + 10 * target.layer + (target.projection === "value" ? 7 : 9);
   }
 
+  kerasH5Paths(): Map<string, string[]> {
+    // The embedding layer is a TokenAndPositionEmbedding whatever its name (RoBERTa calls it `embeddings`).
+    const emb = "layers/token_and_position_embedding";
+    const paths = new Map<string, string[]>([
+      [`${this.embeddingName}/token_embedding/embeddings`, [`${emb}/token_embedding/vars/0`]],
+      [`${this.embeddingName}/position_embedding/embeddings`, [`${emb}/position_embedding/vars/0`]],
+      ["embeddings_layer_norm/gamma", ["layers/layer_normalization/vars/0"]],
+      ["embeddings_layer_norm/beta", ["layers/layer_normalization/vars/1"]],
+    ]);
+    const sublayer: Record<string, string> = {
+      "self_attention_layer/query": "_self_attention_layer/query_dense",
+      "self_attention_layer/key": "_self_attention_layer/key_dense",
+      "self_attention_layer/value": "_self_attention_layer/value_dense",
+      "self_attention_layer/attention_output": "_self_attention_layer/output_dense",
+      self_attention_layer_norm: "_self_attention_layer_norm",
+      feedforward_layer_norm: "_feedforward_layer_norm",
+      feedforward_intermediate_dense: "_feedforward_intermediate_dense",
+      feedforward_output_dense: "_feedforward_output_dense",
+    };
+    for (let i = 0; i < this.config.numLayers; i++) {
+      const group = `layers/transformer_encoder${i ? `_${i}` : ""}`;
+      for (const [name, attr] of Object.entries(sublayer)) {
+        // Older Keras exposes MHA sublayers only as private attributes (`_query_dense`).
+        const candidates = [attr, attr.replace(/\/(\w+_dense)$/, "/_$1")].filter((a, k, all) => all.indexOf(a) === k);
+        const isNorm = name.endsWith("_norm");
+        for (const [slot, variable] of (isNorm ? ["gamma", "beta"] : ["kernel", "bias"]).entries()) {
+          paths.set(`transformer_layer_${i}/${name}/${variable}`, candidates.map((c) => `${group}/${c}/vars/${slot}`));
+        }
+      }
+    }
+    return paths;
+  }
+
   protected buildGraph(g: GraphBuilder, inputs: GraphInputs): GraphResult {
     const { tokenIds, paddingMask } = inputs;
     const { numLayers, numHeads, hiddenDim: H } = this.config;

@@ -152,6 +152,36 @@ export class GemmaBackbone extends Backbone {
     return target.projection === "value" ? value : value + 2;
   }
 
+  kerasH5Paths(): Map<string, string[]> {
+    const paths = new Map<string, string[]>([
+      ["token_embedding/embeddings", ["layers/reversible_embedding/vars/0"]],
+      ["final_normalization/scale", ["layers/rms_normalization/vars/0"]],
+    ]);
+    // Variable name → attribute path in the block (EinsumDense layers are exposed as `*_dense` properties).
+    const inBlock: Record<string, string> = {
+      "pre_attention_norm/scale": "pre_attention_norm",
+      "attention/query/kernel": "attention/query_dense",
+      "attention/key/kernel": "attention/key_dense",
+      "attention/value/kernel": "attention/value_dense",
+      "attention/attention_output/kernel": "attention/output_dense",
+      "post_attention_norm/scale": "post_attention_norm",
+      "pre_ffw_norm/scale": "pre_ffw_norm",
+      "post_ffw_norm/scale": "post_ffw_norm",
+      "ffw_gating/kernel": "gating_ffw",
+      "ffw_gating_2/kernel": "gating_ffw_2",
+      "ffw_linear/kernel": "ffw_linear",
+    };
+    for (const { path } of this.variables()) {
+      const match = /^decoder_block_(\d+)\/(.+)$/.exec(path);
+      if (!match) continue;
+      const [, i, variable] = match;
+      const group = `layers/gemma_decoder_block${i === "0" ? "" : `_${i}`}`;
+      const attr = inBlock[variable];
+      paths.set(path, [`${group}/${attr}/vars/0`, `${group}/${attr.replace(/([^/]+)$/, "_$1")}/vars/0`]);
+    }
+    return paths;
+  }
+
   protected buildGraph(g: GraphBuilder, inputs: GraphInputs): GraphResult {
     const { tokenIds, paddingMask } = inputs;
     const c = this.config;
