@@ -1,0 +1,45 @@
+/** workers/cache.ts: the isolate's byte-bounded LRU of loads (models, adapters). */
+import { describe, expect, it } from "vitest";
+import { AsyncLruCache } from "../workers/cache.js";
+
+describe("AsyncLruCache", () => {
+  it("shares one in-flight load between concurrent callers", async () => {
+    const cache = new AsyncLruCache<number>(100, () => 10);
+    let loads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const load = async () => {
+      loads++;
+      await gate;
+      return 42;
+    };
+    const all = Promise.all(Array.from({ length: 16 }, () => cache.get("m", load)));
+    release();
+    expect(await all).toEqual(new Array(16).fill(42));
+    expect(loads).toBe(1);
+    expect(cache.bytes).toBe(10);
+  });
+
+  it("evicts least recently used entries by bytes, never the newcomer", async () => {
+    const cache = new AsyncLruCache<number>(25, (v) => v);
+    await cache.get("a", async () => 10);
+    await cache.get("b", async () => 10);
+    await cache.get("a", async () => -1); // touch a: b is now the oldest
+    await cache.get("c", async () => 10);
+    expect([cache.has("a"), cache.has("b"), cache.has("c")]).toEqual([true, false, true]);
+    expect(cache.bytes).toBe(20);
+    await cache.get("huge", async () => 100); // bigger than the budget: served, everything else evicted
+    expect([cache.has("a"), cache.has("c"), cache.has("huge")]).toEqual([false, false, true]);
+    await cache.get("d", async () => 5);
+    expect(cache.has("huge")).toBe(false);
+    expect(cache.bytes).toBe(5);
+  });
+
+  it("forgets failed loads so the next caller retries", async () => {
+    const cache = new AsyncLruCache<number>(100, () => 1);
+    await expect(cache.get("x", async () => Promise.reject(new Error("R2 down")))).rejects.toThrow("R2 down");
+    await Promise.resolve();
+    expect(cache.has("x")).toBe(false);
+    expect(await cache.get("x", async () => 7)).toBe(7);
+  });
+});

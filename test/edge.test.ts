@@ -1,0 +1,400 @@
+/**
+ * The edge worker (workers/) in workerd: test/edge/entry.ts (the real app plus two test-only routes) is bundled
+ * with esbuild and run in Miniflare with real D1 (SQLite, migrations/ applied) and R2 bindings, as
+ * test/workerd.test.ts does for the library. Covers auth, admin, tenant isolation of adapters, the atomic
+ * upload protocol and its sweeper, error shapes and statuses, and the in-isolate forward pass (HF golden, and
+ * with an adapter against the library in Node). Loopback only, nothing downloaded.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { build } from "esbuild";
+import { FormData, Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  Backbone,
+  initLora,
+  loraSafetensorsFormat,
+  tokenBatch,
+  wasmRuntime,
+  writeSafetensors,
+  type LoraAdapter,
+  type PresetFiles,
+} from "./edge/node-lib.js";
+import { loadGolden, maxAbsDiff } from "./helpers/golden.js";
+import type { R2BucketLike } from "../workers/env.js";
+
+async function r2(): Promise<R2BucketLike> {
+  return (await mf.getR2Bucket("BUCKET")) as unknown as R2BucketLike;
+}
+
+const golden = loadGolden("distilbert");
+const ortWasmPath = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
+const ADMIN = "test-admin-token";
+const PRESET = "tiny-distilbert";
+
+let mf: Miniflare;
+let backbone: Backbone; // the golden model, loaded in Node
+const presetFiles = new Map<string, Uint8Array>();
+
+type Json = Record<string, any>;
+
+async function call(method: string, path: string, { key, body, headers = {} }: { key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; json: Json; headers: Headers; bytes?: ArrayBuffer }> {
+  const h: Record<string, string> = { ...headers };
+  if (key) h.authorization = `Bearer ${key}`;
+  let payload: any = undefined;
+  if (body instanceof Uint8Array || body instanceof FormData) payload = body;
+  else if (typeof body === "string") payload = body;
+  else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    h["content-type"] = "application/json";
+  }
+  const res = await mf.dispatchFetch(`http://edge${path}`, { method, headers: h, body: payload });
+  if ((res.headers.get("content-type") ?? "").includes("application/octet-stream")) {
+    return { status: res.status, json: {}, headers: res.headers as unknown as Headers, bytes: await res.arrayBuffer() };
+  }
+  const text = await res.text();
+  let json: Json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { raw: text };
+  }
+  return { status: res.status, json, headers: res.headers as unknown as Headers };
+}
+
+async function tenantWithKey(name: string): Promise<{ tenantId: string; key: string; keyId: string }> {
+  const t = await call("POST", "/admin/tenants", { key: ADMIN, body: { name } });
+  expect(t.status).toBe(201);
+  const k = await call("POST", `/admin/tenants/${t.json.id}/keys`, { key: ADMIN, body: { name: "default" } });
+  expect(k.status).toBe(201);
+  return { tenantId: t.json.id, key: k.json.key, keyId: k.json.id };
+}
+
+function adapterBytes(seed: number, rank = 2): Promise<Uint8Array> {
+  return loraSafetensorsFormat.encode(initLora(backbone.loraTargets(), rank, seed, true), backbone);
+}
+
+async function putAdapter(key: string, name: string, bytes: Uint8Array | FormData, base = PRESET) {
+  return call("PUT", `/v1/adapters/${name}?base=${base}`, { key, body: bytes });
+}
+
+async function d1Rows(sql: string, ...params: unknown[]): Promise<Json[]> {
+  const db = await mf.getD1Database("DB");
+  return ((await db.prepare(sql).bind(...params).all()).results ?? []) as Json[];
+}
+
+async function r2Keys(prefix: string): Promise<string[]> {
+  const bucket = await r2();
+  return (await bucket.list({ prefix })).objects.map((o) => o.key).sort();
+}
+
+beforeAll(async () => {
+  backbone = await Backbone.fromPreset(golden.dir);
+  const collector: PresetFiles = {
+    location: "memory:golden",
+    read: async (f) => presetFiles.get(f) ?? null,
+    write: async (f, bytes) => void presetFiles.set(f, bytes),
+  };
+  await backbone.saveToPreset(collector);
+
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL("./edge/entry.ts", import.meta.url))],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2022",
+    external: ["./ort-wasm-simd-threaded.wasm"],
+    logLevel: "silent",
+  });
+  mf = new Miniflare({
+    modules: [
+      { type: "ESModule", path: "worker.mjs", contents: bundle.outputFiles[0].text },
+      { type: "CompiledWasm", path: "ort-wasm-simd-threaded.wasm", contents: readFileSync(ortWasmPath) },
+    ],
+    compatibilityDate: "2026-04-01",
+    compatibilityFlags: ["nodejs_compat"],
+    d1Databases: ["DB"],
+    r2Buckets: ["BUCKET"],
+    bindings: { ADMIN_TOKEN: ADMIN, ADAPTER_MAX_BYTES: String(256 * 1024) },
+  });
+  await mf.ready;
+
+  const db = await mf.getD1Database("DB");
+  const dir = fileURLToPath(new URL("../migrations/", import.meta.url));
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    for (const stmt of readFileSync(dir + file, "utf8").split("--> statement-breakpoint")) {
+      if (stmt.trim()) await db.prepare(stmt).run();
+    }
+  }
+  const bucket = await r2();
+  for (const [file, bytes] of presetFiles) {
+    await bucket.put(`presets/${PRESET}/${file}`, bytes);
+    await bucket.put(`presets/${PRESET}-copy/${file}`, bytes); // same architecture, another base name
+  }
+  // A preset far over the 128 MB isolate budget (only its config is needed to route it).
+  const hf = JSON.parse(readFileSync(`${golden.dir}/config.json`, "utf8"));
+  await bucket.put("presets/huge-distilbert/config.json", JSON.stringify({ ...hf, dim: 2048, hidden_dim: 8192, n_layers: 24, n_heads: 16 }));
+}, 120_000);
+
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+describe("edge worker: public routes and errors", () => {
+  it("GET /health and /info", async () => {
+    expect((await call("GET", "/health")).json).toEqual({ status: "ok" });
+    const info = await call("GET", "/info");
+    expect(info.status).toBe(200);
+    expect(info.json).toMatchObject({ model_id: "edgebone", edge_memory_budget_mb: 128 });
+  });
+
+  it("unknown routes: OpenAI shape under /v1, TEI shape elsewhere", async () => {
+    const v1 = await call("GET", "/v1/nope");
+    // /v1/* needs a key first
+    expect(v1.status).toBe(401);
+    expect(v1.json.error).toMatchObject({ type: "authentication_error", code: "missing_api_key" });
+    const tei = await call("GET", "/nope");
+    expect(tei.status).toBe(404);
+    expect(tei.json).toEqual({ error: "no route for GET /nope", error_type: "NotFound" });
+  });
+});
+
+describe("edge worker: admin and auth", () => {
+  it("admin routes need ADMIN_TOKEN (401 without, 403 wrong or a tenant key), TEI error shape", async () => {
+    const none = await call("POST", "/admin/tenants", { body: { name: "x" } });
+    expect(none.status).toBe(401);
+    expect(none.json).toMatchObject({ error_type: "Unauthorized" });
+    expect((await call("POST", "/admin/tenants", { key: "wrong", body: { name: "x" } })).status).toBe(403);
+    const { key } = await tenantWithKey("auth-tenant");
+    expect((await call("POST", "/admin/tenants", { key, body: { name: "x" } })).status).toBe(403);
+  });
+
+  it("validates admin bodies (400 malformed JSON, 422 schema) and 404s unknown tenants and keys", async () => {
+    const bad = await call("POST", "/admin/tenants", { key: ADMIN, body: "{not json", headers: { "content-type": "application/json" } });
+    expect(bad.status).toBe(400);
+    const invalid = await call("POST", "/admin/tenants", { key: ADMIN, body: { name: "" } });
+    expect(invalid.status).toBe(422);
+    expect(invalid.json.error_type).toBe("Validation");
+    expect((await call("POST", "/admin/tenants/nope/keys", { key: ADMIN, body: {} })).status).toBe(404);
+    expect((await call("DELETE", "/admin/keys/nope", { key: ADMIN })).status).toBe(404);
+  });
+
+  it("keys are shown once, stored hashed, and revocable (401 unknown, 403 revoked)", async () => {
+    const { key, keyId, tenantId } = await tenantWithKey("key-tenant");
+    expect(key).toMatch(/^eb_[A-Za-z0-9_-]{43}$/);
+    const rows = await d1Rows("select * from api_keys where id = ?", keyId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].tenant_id).toBe(tenantId);
+    expect(JSON.stringify(rows[0])).not.toContain(key);
+    expect(rows[0].hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(key.startsWith(rows[0].prefix)).toBe(true);
+
+    expect((await call("GET", "/v1/adapters", { key })).status).toBe(200);
+    const unknown = await call("GET", "/v1/adapters", { key: key.slice(0, -2) + "xx" });
+    expect(unknown.status).toBe(401);
+    expect(unknown.json.error).toMatchObject({ type: "authentication_error", code: "invalid_api_key" });
+    expect((await call("DELETE", `/admin/keys/${keyId}`, { key: ADMIN })).json).toEqual({ id: keyId, revoked: true });
+    const revoked = await call("GET", "/v1/adapters", { key });
+    expect(revoked.status).toBe(403);
+    expect(revoked.json.error).toMatchObject({ type: "permission_error", code: "revoked_api_key" });
+  });
+});
+
+describe("edge worker: adapters", () => {
+  let a: { key: string; tenantId: string };
+  let b: { key: string; tenantId: string };
+
+  beforeAll(async () => {
+    a = await tenantWithKey("tenant-a");
+    b = await tenantWithKey("tenant-b");
+  });
+
+  it("uploads, lists, gets and deletes a tenant's adapter", async () => {
+    const bytes = await adapterBytes(1);
+    const put = await putAdapter(a.key, "style", bytes);
+    expect(put.status).toBe(201);
+    expect(put.json).toMatchObject({ object: "adapter", name: "style", base_preset: PRESET, format: "lora.safetensors", layout: "per_head", rank: 2, size: bytes.byteLength });
+    expect((await call("GET", "/v1/adapters/style", { key: a.key })).json.sha256).toBe(put.json.sha256);
+    expect((await call("GET", "/v1/adapters", { key: a.key })).json.data.map((x: Json) => x.name)).toContain("style");
+    const keys = await r2Keys(`adapters/${a.tenantId}/style/`);
+    expect(keys).toHaveLength(1);
+
+    // replacing keeps one version: the new bytes, the old object removed
+    const again = await putAdapter(a.key, "style", await adapterBytes(2));
+    expect(again.status).toBe(200);
+    expect(again.json.sha256).not.toBe(put.json.sha256);
+    expect((await call("GET", "/v1/adapters/style", { key: a.key })).json.sha256).toBe(again.json.sha256);
+    const after = await r2Keys(`adapters/${a.tenantId}/style/`);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(keys[0]);
+
+    expect((await call("DELETE", "/v1/adapters/style", { key: a.key })).json).toEqual({ object: "adapter", id: "style", deleted: true });
+    expect((await call("GET", "/v1/adapters/style", { key: a.key })).status).toBe(404);
+    expect(await r2Keys(`adapters/${a.tenantId}/style/`)).toEqual([]);
+    expect(await d1Rows("select * from adapters where tenant_id = ? and name = 'style'", a.tenantId)).toEqual([]);
+    expect((await call("DELETE", "/v1/adapters/style", { key: a.key })).status).toBe(404);
+  });
+
+  it("rejects bad uploads: 400 missing base, 404 unknown base, 413 too big, 415 .lora.h5, 422 invalid", async () => {
+    const bytes = await adapterBytes(3);
+    const noBase = await call("PUT", "/v1/adapters/x", { key: a.key, body: bytes });
+    expect(noBase.status).toBe(400);
+    expect(noBase.json.error).toMatchObject({ type: "invalid_request_error", code: "missing_base", param: "base" });
+    expect((await putAdapter(a.key, "x", bytes, "no-such-preset")).status).toBe(404);
+    const big = await putAdapter(a.key, "x", new Uint8Array(300 * 1024));
+    expect(big.status).toBe(413);
+    const h5 = new Uint8Array(64);
+    h5.set([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const h5res = await putAdapter(a.key, "x", h5);
+    expect(h5res.status).toBe(415);
+    expect(h5res.json.error.message).toContain("edgebone lora-convert");
+    expect((await putAdapter(a.key, "x", new TextEncoder().encode("not safetensors"))).status).toBe(422);
+    // right format, wrong shapes for this base
+    const t = backbone.loraTargets()[0];
+    const wrong: LoraAdapter = { rank: 2, scale: 1, layout: "per_head", factors: new Map([[t.kernelPath, { a: float32(3, 2), b: float32(2, 5) }]]) };
+    const wrongRes = await putAdapter(a.key, "x", await loraSafetensorsFormat.encode(wrong, backbone));
+    expect(wrongRes.status).toBe(422);
+    expect(wrongRes.json.error.message).toMatch(/expected A/);
+    expect((await putAdapter(a.key, "bad name!", bytes)).status).toBe(422);
+    // nothing was written by any rejected upload
+    expect(await d1Rows("select * from adapters where tenant_id = ? and name = 'x'", a.tenantId)).toEqual([]);
+    expect(await r2Keys(`adapters/${a.tenantId}/x/`)).toEqual([]);
+  });
+
+  it("isolates tenants: A can never list, read, use or delete B's adapters", async () => {
+    const bShared = await putAdapter(b.key, "shared", await adapterBytes(10));
+    const bOnly = await putAdapter(b.key, "b-only", await adapterBytes(11));
+    const aShared = await putAdapter(a.key, "shared", await adapterBytes(12));
+    expect([bShared.status, bOnly.status, aShared.status]).toEqual([201, 201, 201]);
+    expect(aShared.json.sha256).not.toBe(bShared.json.sha256);
+
+    const aList = (await call("GET", "/v1/adapters", { key: a.key })).json.data.map((x: Json) => x.name);
+    expect(aList).toContain("shared");
+    expect(aList).not.toContain("b-only");
+    expect((await call("GET", "/v1/adapters/b-only", { key: a.key })).status).toBe(404);
+    expect((await call("GET", "/v1/adapters/shared", { key: a.key })).json.sha256).toBe(aShared.json.sha256);
+    const use = await call("POST", `/v1/models/${PRESET}/forward?adapter=b-only`, { key: a.key, body: { token_ids: [[101, 102]] } });
+    expect(use.status).toBe(404);
+    expect(use.json.error.code).toBe("adapter_not_found");
+    expect((await call("DELETE", "/v1/adapters/b-only", { key: a.key })).status).toBe(404);
+    expect((await call("GET", "/v1/adapters/b-only", { key: b.key })).status).toBe(200);
+    // B deleting its "shared" leaves A's
+    expect((await call("DELETE", "/v1/adapters/shared", { key: b.key })).status).toBe(200);
+    expect((await call("GET", "/v1/adapters/shared", { key: a.key })).json.sha256).toBe(aShared.json.sha256);
+    expect((await call("GET", "/v1/adapters/shared", { key: b.key })).status).toBe(404);
+    // and the other way round
+    const bList = (await call("GET", "/v1/adapters", { key: b.key })).json.data.map((x: Json) => x.name);
+    expect(bList).toEqual(["b-only"]);
+  });
+
+  it("a failure between the R2 put and the D1 commit leaves no visible adapter, and the sweeper cleans it", async () => {
+    const v1 = await putAdapter(a.key, "atomic", await adapterBytes(20));
+    expect(v1.status).toBe(201);
+    await call("POST", "/__test/fault");
+    const failed = await putAdapter(a.key, "atomic", await adapterBytes(21));
+    expect(failed.status).toBe(500);
+    // the old version is still the visible one; the new bytes sit in R2 under a pending row
+    expect((await call("GET", "/v1/adapters/atomic", { key: a.key })).json.sha256).toBe(v1.json.sha256);
+    await call("POST", "/__test/fault");
+    expect((await putAdapter(a.key, "atomic-new", await adapterBytes(22))).status).toBe(500);
+    expect((await call("GET", "/v1/adapters/atomic-new", { key: a.key })).status).toBe(404);
+    expect((await call("GET", "/v1/adapters", { key: a.key })).json.data.map((x: Json) => x.name)).not.toContain("atomic-new");
+    const pending = await d1Rows("select name, r2_key from adapters where tenant_id = ? and state = 'pending'", a.tenantId);
+    expect(pending.map((r) => r.name).sort()).toEqual(["atomic", "atomic-new"]);
+    // an object no row references (e.g. left by a crash before D1 existed for it)
+    const bucket = await r2();
+    await bucket.put(`adapters/${a.tenantId}/ghost/x.lora.safetensors`, new Uint8Array(8));
+
+    // young pending rows are left alone
+    const early = (await call("POST", "/__test/sweep?ttl_ms=600000")).json;
+    expect(early).toMatchObject({ expired: 0, orphans: 0 });
+    const late = (await call("POST", `/__test/sweep?ttl_ms=60000&now=${Date.now() + 3_600_000}`)).json;
+    expect(late).toMatchObject({ expired: 2, orphans: 1 });
+    expect(await d1Rows("select * from adapters where tenant_id = ? and state != 'ready'", a.tenantId)).toEqual([]);
+    const left = await r2Keys(`adapters/${a.tenantId}/`);
+    for (const r of pending) expect(left).not.toContain(r.r2_key);
+    expect(left.some((k) => k.includes("/ghost/"))).toBe(false);
+    expect((await call("GET", "/v1/adapters/atomic", { key: a.key })).json.sha256).toBe(v1.json.sha256);
+    expect(left.filter((k) => k.includes("/atomic/"))).toHaveLength(1);
+  });
+
+  it("the cron handler runs the sweeper", async () => {
+    const worker = (await mf.getWorker()) as unknown as { scheduled(o: { cron: string }): Promise<{ outcome: string }> };
+    const result = await worker.scheduled({ cron: "*/15 * * * *" });
+    expect(result.outcome).toBe("ok");
+  });
+});
+
+function float32(...shape: number[]) {
+  const n = shape.reduce((x, y) => x * y, 1);
+  return { dtype: "float32" as const, shape, data: new Float32Array(n).fill(0.01) };
+}
+
+describe("edge worker: forward in the isolate", () => {
+  let t: { key: string; tenantId: string };
+  beforeAll(async () => {
+    t = await tenantWithKey("forward-tenant");
+  });
+
+  it("matches Hugging Face on the golden DistilBERT (JSON and octet-stream)", async () => {
+    const body = { token_ids: golden.inputIds, padding_mask: golden.attentionMask };
+    const res = await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-edgebone-backend")).toBe("isolate");
+    const out = res.json.sequence_output;
+    expect(out.shape).toEqual(golden.lastHiddenState.shape);
+    expect(maxAbsDiff({ dtype: "float32", shape: out.shape, data: Float32Array.from(out.data) }, golden.lastHiddenState, golden.validLengths)).toBeLessThanOrEqual(1e-4);
+
+    const bin = await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body, headers: { accept: "application/octet-stream" } });
+    expect(bin.status).toBe(200);
+    expect(bin.headers.get("x-shape")).toBe(out.shape.join(","));
+    expect(Array.from(new Float32Array(bin.bytes!))).toEqual(Array.from(Float32Array.from(out.data)));
+  });
+
+  it("an adapter (query or body field) changes the output exactly as the library does", async () => {
+    const body = { token_ids: golden.inputIds, padding_mask: golden.attentionMask };
+    const adapter = initLora(backbone.loraTargets(), 2, 7, true);
+    expect((await putAdapter(t.key, "tuned", await loraSafetensorsFormat.encode(adapter, backbone))).status).toBe(201);
+    const [viaQuery, viaBody] = await Promise.all([
+      call("POST", `/v1/models/${PRESET}/forward?adapter=tuned`, { key: t.key, body }),
+      call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: { ...body, adapter: "tuned" } }),
+    ]);
+    expect(viaQuery.status).toBe(200);
+    expect(viaBody.json.sequence_output.data).toEqual(viaQuery.json.sequence_output.data);
+
+    const session = await backbone.createSession(wasmRuntime(), { lora: true });
+    const decoded = await loraSafetensorsFormat.decode(await loraSafetensorsFormat.encode(adapter, backbone), backbone, "a");
+    const expected = (await session.forward(tokenBatch(golden.inputIds, golden.attentionMask), { adapters: [decoded] })).sequenceOutput;
+    const got = { dtype: "float32" as const, shape: viaQuery.json.sequence_output.shape, data: Float32Array.from(viaQuery.json.sequence_output.data) };
+    expect(maxAbsDiff(got, expected, golden.validLengths)).toBeLessThanOrEqual(1e-4);
+    expect(maxAbsDiff(got, golden.lastHiddenState, golden.validLengths)).toBeGreaterThan(1e-3);
+  });
+
+  it("errors: 400 bad JSON, 404 unknown preset, 413 too many tokens, 422 ragged / out of range / too many rows, 422 adapter for another base, 503 over budget", async () => {
+    const post = (preset: string, body: unknown, q = "") => call("POST", `/v1/models/${preset}/forward${q}`, { key: t.key, body });
+    expect((await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: "{", headers: { "content-type": "application/json" } })).status).toBe(400);
+    const unknown = await post("no-such-preset", { token_ids: [[1]] });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error.code).toBe("preset_not_found");
+    expect((await post("../etc", { token_ids: [[1]] })).status).toBe(404);
+    expect((await post(PRESET, { token_ids: [[1, 2], [3]] })).status).toBe(422);
+    const range = await post(PRESET, { token_ids: [[1, 1_000_000]] });
+    expect(range.status).toBe(422);
+    expect(range.json.error.type).toBe("invalid_request_error");
+    expect((await post(PRESET, { token_ids: Array.from({ length: 65 }, () => [1]) })).status).toBe(422);
+    expect((await post(PRESET, { token_ids: Array.from({ length: 64 }, () => new Array(300).fill(1)) })).status).toBe(413);
+    expect((await post(PRESET, { ids: [[1]] })).status).toBe(422);
+    const huge = await post("huge-distilbert", { token_ids: [[1]] });
+    expect(huge.status).toBe(503);
+    expect(huge.json.error).toMatchObject({ type: "server_error", code: "runner_unavailable" });
+    expect((await post(PRESET, { token_ids: [[1]] }, "?adapter=missing")).status).toBe(404);
+    expect((await putAdapter(t.key, "other-base", await adapterBytes(30), `${PRESET}-copy`)).status).toBe(201);
+    const mismatch = await post(PRESET, { token_ids: [[1]] }, "?adapter=other-base");
+    expect(mismatch.status).toBe(422);
+    expect(mismatch.json.error.code).toBe("adapter_base_mismatch");
+    expect((await post(`${PRESET}-copy`, { token_ids: [[101, 102]] }, "?adapter=other-base")).status).toBe(200);
+  });
+});

@@ -1,0 +1,2 @@
+export * from "../../shared/node/index.js";
+

@@ -1,0 +1,215 @@
+/**
+ * The Edgebone edge worker's Hono app. `createApp(options)` takes the onnxruntime to run models on and optional
+ * hooks, so the entry (workers/index.ts) and tests share every route.
+ *
+ * Public:  GET /health, GET /info
+ * Admin (Bearer ADMIN_TOKEN): POST /admin/tenants, POST /admin/tenants/:id/keys, DELETE /admin/keys/:id
+ * Tenant (Bearer API key):   POST /v1/models/:preset/forward; PUT|GET|DELETE /v1/adapters/:name, GET /v1/adapters
+ */
+import { drizzle } from "drizzle-orm/d1";
+import { eq } from "drizzle-orm";
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { InputError, tokenBatch, toFloat32, type LoraAdapter } from "../shared/index.js";
+import { findReadyAdapter, deleteAdapter, isAdapterName, listReadyAdapters, parseAdapter, publicAdapter, storeAdapter } from "./adapters.js";
+import { newKey, requireAdmin, requireTenant, sha256Hex } from "./auth.js";
+import type { AppEnv, Db } from "./context.js";
+import * as schema from "./db/schema.js";
+import { numberVar } from "./env.js";
+import { ApiError, badRequest, errorBody, errorResponse, notFound, unprocessable } from "./errors.js";
+import { Services, type AppOptions } from "./services.js";
+
+export const VERSION = "0.1.0";
+export const MAX_BATCH_ROWS = 64;
+export const MAX_BATCH_TOKENS = 16_384;
+const DEFAULT_ADAPTER_MAX_BYTES = 64 * 1024 * 1024;
+
+async function jsonBody<T extends z.ZodType>(c: Context<AppEnv>, schema: T): Promise<z.infer<T>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw badRequest("request body is not valid JSON", "invalid_json");
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.join(".");
+    throw unprocessable(`${path ? `${path}: ` : ""}${issue.message}`, "validation_error", path || null);
+  }
+  return parsed.data;
+}
+
+async function readLimited(c: Context<AppEnv>, max: number): Promise<Uint8Array> {
+  const declared = Number(c.req.header("content-length") ?? NaN);
+  if (declared > max) throw new ApiError(413, `payload of ${declared} bytes exceeds the limit of ${max} bytes`, "payload_too_large");
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > max) throw new ApiError(413, `payload of ${bytes.byteLength} bytes exceeds the limit of ${max} bytes`, "payload_too_large");
+  return bytes;
+}
+
+const tenantBody = z.object({ name: z.string().min(1).max(200) }).strict();
+const keyBody = z.object({ name: z.string().min(1).max(200).optional() }).strict();
+const intMatrix = z.array(z.array(z.number().int())).min(1);
+const forwardBody = z
+  .object({
+    token_ids: intMatrix,
+    padding_mask: intMatrix.optional(),
+    adapter: z.string().optional(),
+  })
+  .strict();
+
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  let services: Services | undefined;
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof InputError) return errorResponse(c, unprocessable(error.message, "invalid_input"));
+    console.error(error);
+    return errorResponse(c, new ApiError(500, error instanceof Error ? error.message : String(error), "internal_error"));
+  });
+  app.notFound((c) => c.json(errorBody(c.req.path, 404, `no route for ${c.req.method} ${c.req.path}`, "route_not_found"), 404));
+
+  app.use("*", async (c, next) => {
+    c.set("db", drizzle(c.env.DB as never, { schema }) as unknown as Db);
+    services ??= new Services(c.env.BUCKET, c.env, options);
+    c.set("services", services);
+    await next();
+  });
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/info", (c) =>
+    c.json({
+      model_id: "edgebone",
+      version: VERSION,
+      max_client_batch_size: MAX_BATCH_ROWS,
+      max_batch_tokens: MAX_BATCH_TOKENS,
+      edge_memory_budget_mb: Math.round(c.var.services.budgetBytes / (1024 * 1024)),
+      loaded_presets: c.var.services.models.size,
+    }),
+  );
+
+  // ---- admin ----
+  const admin = new Hono<AppEnv>();
+  admin.use("*", requireAdmin);
+  admin.post("/tenants", async (c) => {
+    const { name } = await jsonBody(c, tenantBody);
+    const tenant = { id: crypto.randomUUID(), name, createdAt: Date.now() };
+    await c.var.db.insert(schema.tenants).values(tenant);
+    return c.json({ id: tenant.id, name, created_at: Math.floor(tenant.createdAt / 1000) }, 201);
+  });
+  admin.post("/tenants/:id/keys", async (c) => {
+    const tenantId = c.req.param("id");
+    const { name } = c.req.header("content-length") === "0" ? { name: undefined } : await jsonBody(c, keyBody);
+    const tenant = await c.var.db.select({ id: schema.tenants.id }).from(schema.tenants).where(eq(schema.tenants.id, tenantId)).limit(1);
+    if (!tenant.length) throw notFound(`tenant "${tenantId}" not found`, "tenant_not_found");
+    const { key, prefix } = newKey();
+    const row = { id: crypto.randomUUID(), tenantId, name: name ?? null, prefix, hash: await sha256Hex(key), createdAt: Date.now() };
+    await c.var.db.insert(schema.apiKeys).values(row);
+    // The key itself is returned once and never stored.
+    return c.json({ id: row.id, tenant_id: tenantId, name: row.name, prefix, key, created_at: Math.floor(row.createdAt / 1000) }, 201);
+  });
+  admin.delete("/keys/:id", async (c) => {
+    const id = c.req.param("id");
+    const now = Date.now();
+    const rows = await c.var.db.update(schema.apiKeys).set({ revokedAt: now }).where(eq(schema.apiKeys.id, id)).returning({ id: schema.apiKeys.id, revokedAt: schema.apiKeys.revokedAt });
+    if (!rows.length) throw notFound(`API key "${id}" not found`, "key_not_found");
+    return c.json({ id, revoked: true });
+  });
+  app.route("/admin", admin);
+
+  // ---- tenant API ----
+  const v1 = new Hono<AppEnv>();
+  v1.use("*", requireTenant);
+
+  v1.put("/adapters/:name", async (c) => {
+    const name = c.req.param("name");
+    if (!isAdapterName(name)) throw unprocessable(`invalid adapter name "${name}": 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit`, "invalid_adapter_name", "name");
+    const base = c.req.query("base");
+    if (!base) throw badRequest("query parameter base=<preset> is required: the preset the adapter was trained on", "missing_base", "base");
+    const max = numberVar(c.env.ADAPTER_MAX_BYTES, DEFAULT_ADAPTER_MAX_BYTES);
+    const backbone = await c.var.services.config(base);
+    const contentType = c.req.header("content-type") ?? "";
+    let input: Parameters<typeof parseAdapter>[0];
+    if (contentType.startsWith("multipart/form-data")) {
+      const declared = Number(c.req.header("content-length") ?? NaN);
+      if (declared > max) throw new ApiError(413, `payload of ${declared} bytes exceeds the limit of ${max} bytes`, "payload_too_large");
+      const form = await c.req.formData();
+      const file = async (field: string): Promise<Uint8Array> => {
+        const value = form.get(field);
+        if (value === null || typeof value === "string") throw unprocessable(`PEFT upload needs a file field "${field}"`, "invalid_adapter", field);
+        return new Uint8Array(await value.arrayBuffer());
+      };
+      input = { kind: "peft", config: await file("adapter_config.json"), weights: await file("adapter_model.safetensors") };
+      if (input.config.byteLength + input.weights.byteLength > max) throw new ApiError(413, `adapter exceeds the limit of ${max} bytes`, "payload_too_large");
+    } else {
+      input = { kind: "bytes", bytes: await readLimited(c, max) };
+      if (!input.bytes.byteLength) throw badRequest("empty body: send the .lora.safetensors bytes, or PEFT files as multipart/form-data", "empty_body");
+    }
+    const parsed = await parseAdapter(input, backbone, `adapter "${name}"`);
+    if (parsed.bytes.byteLength > max) throw new ApiError(413, `adapter of ${parsed.bytes.byteLength} bytes exceeds the limit of ${max} bytes`, "payload_too_large");
+    const { row, replaced } = await storeAdapter({
+      db: c.var.db,
+      bucket: c.env.BUCKET,
+      tenantId: c.var.tenantId,
+      name,
+      basePreset: base,
+      parsed,
+      afterPut: options.hooks?.afterAdapterPut,
+    });
+    return c.json(publicAdapter(row), replaced ? 200 : 201);
+  });
+
+  v1.get("/adapters", async (c) => c.json({ object: "list", data: (await listReadyAdapters(c.var.db, c.var.tenantId)).map(publicAdapter) }));
+
+  v1.get("/adapters/:name", async (c) => {
+    const row = await findReadyAdapter(c.var.db, c.var.tenantId, c.req.param("name"));
+    if (!row) throw notFound(`adapter "${c.req.param("name")}" not found`, "adapter_not_found");
+    return c.json(publicAdapter(row));
+  });
+
+  v1.delete("/adapters/:name", async (c) => {
+    const name = c.req.param("name");
+    if (!(await deleteAdapter(c.var.db, c.env.BUCKET, c.var.tenantId, name))) throw notFound(`adapter "${name}" not found`, "adapter_not_found");
+    return c.json({ object: "adapter", id: name, deleted: true });
+  });
+
+  v1.post("/models/:preset/forward", async (c) => {
+    const preset = c.req.param("preset");
+    const body = await jsonBody(c, forwardBody);
+    const adapterName = c.req.query("adapter") ?? body.adapter;
+    const batch = tokenBatch(body.token_ids, body.padding_mask);
+    if (batch.batchSize > MAX_BATCH_ROWS) throw unprocessable(`${batch.batchSize} inputs exceed the limit of ${MAX_BATCH_ROWS} per request`, "too_many_inputs", "token_ids");
+    if (batch.batchSize * batch.sequenceLength > MAX_BATCH_TOKENS) {
+      throw new ApiError(413, `${batch.batchSize}×${batch.sequenceLength} tokens exceed the limit of ${MAX_BATCH_TOKENS} per request`, "too_many_tokens", "token_ids");
+    }
+    const services = c.var.services;
+    const t0 = performance.now();
+    const model = await services.model(preset);
+    let adapters: LoraAdapter[] = [];
+    if (adapterName !== undefined) {
+      const row = isAdapterName(adapterName) ? await findReadyAdapter(c.var.db, c.var.tenantId, adapterName) : undefined;
+      if (!row) throw notFound(`adapter "${adapterName}" not found`, "adapter_not_found");
+      if (row.basePreset !== preset) throw unprocessable(`adapter "${adapterName}" was uploaded for preset "${row.basePreset}", not "${preset}"`, "adapter_base_mismatch", "adapter");
+      adapters = [await services.adapter(row.id, row.r2Key, model.backbone)];
+    }
+    const t1 = performance.now();
+    const { sequenceOutput } = await model.session.forward(batch, { adapters });
+    const t2 = performance.now();
+    const data = toFloat32(sequenceOutput);
+    c.header("x-edgebone-backend", "isolate");
+    c.header("x-queue-time", String(Math.round(t1 - t0)));
+    c.header("x-inference-time", String(Math.round(t2 - t1)));
+    c.header("x-compute-time", String(Math.round(t2 - t0)));
+    if ((c.req.header("accept") ?? "").includes("application/octet-stream")) {
+      c.header("x-shape", sequenceOutput.shape.join(","));
+      c.header("x-dtype", "float32");
+      return c.body(new Uint8Array(Float32Array.from(data).buffer), 200, { "content-type": "application/octet-stream" });
+    }
+    return c.json({ sequence_output: { shape: sequenceOutput.shape, data: Array.from(data) } });
+  });
+
+  app.route("/v1", v1);
+  return app;
+}

@@ -1,0 +1,43 @@
+/**
+ * Worker bindings and vars (wrangler.toml). The binding types are the small structural subset of
+ * Cloudflare's D1 and R2 APIs the worker uses, so the project needs no global workers-types.
+ */
+export interface R2ObjectLike {
+  key: string;
+  size: number;
+  uploaded: Date;
+  customMetadata?: Record<string, string>;
+}
+export interface R2ObjectBodyLike extends R2ObjectLike {
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+export interface R2BucketLike {
+  get(key: string): Promise<R2ObjectBodyLike | null>;
+  head(key: string): Promise<R2ObjectLike | null>;
+  put(key: string, value: ArrayBuffer | ArrayBufferView | string, options?: { customMetadata?: Record<string, string> }): Promise<R2ObjectLike | null>;
+  delete(keys: string | string[]): Promise<void>;
+  list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: R2ObjectLike[]; truncated: boolean; cursor?: string }>;
+}
+
+export interface Env {
+  /** D1: tenants, api_keys, adapters, usage (workers/db/schema.ts). */
+  DB: unknown;
+  /** R2: presets/<preset>/… and adapters/<tenant>/<name>/<upload id>.lora.safetensors. */
+  BUCKET: R2BucketLike;
+  /** Secret: bearer token of the /admin routes. Admin routes answer 503 while it is unset. */
+  ADMIN_TOKEN?: string;
+  /** Isolate memory budget in MB (default 128): presets whose estimated footprint exceeds it are not run here. */
+  EDGE_MEMORY_BUDGET_MB?: string;
+  /** Largest accepted adapter upload in bytes (default 64 MiB). */
+  ADAPTER_MAX_BYTES?: string;
+  /** Age in seconds after which the sweeper removes pending uploads and unreferenced objects (default 900). */
+  ADAPTER_PENDING_TTL_S?: string;
+  /** Runner pool (issue #5 routing; not used yet). */
+  RUNNER_URLS?: string;
+  RUNNER_SIGNING_KEY?: string;
+}
+
+export function numberVar(value: string | undefined, fallback: number): number {
+  const n = value === undefined || value === "" ? NaN : Number(value);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}

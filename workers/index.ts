@@ -1,0 +1,16 @@
+/**
+ * Worker entry: the Hono app on onnxruntime-web (the .wasm arrives as a CompiledWasm module, see wrangler.toml),
+ * and the cron sweeper for interrupted adapter uploads.
+ */
+import * as ort from "onnxruntime-web/wasm";
+import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+import { workerdWasmRuntime } from "../shared/index.js";
+import { createApp } from "./app.js";
+import { scheduledHandler } from "./scheduled.js";
+
+const app = createApp({ runtime: () => workerdWasmRuntime(ort, ortWasm) });
+
+export default {
+  fetch: app.fetch,
+  scheduled: scheduledHandler,
+};

@@ -1,0 +1,106 @@
+/**
+ * Per-isolate state shared by every request: backbone configs (no weights; for validation and footprints),
+ * loaded sessions (one load per preset however many requests wait for it, evicted by estimated bytes), and
+ * decoded adapters (by upload id, which never changes meaning).
+ */
+import { Backbone, PresetNotFoundError, loraSafetensorsFormat, type BackboneSession, type LoraAdapter, type OnnxRuntime } from "../shared/index.js";
+import { AsyncLruCache } from "./cache.js";
+import { numberVar, type Env, type R2BucketLike } from "./env.js";
+import { ApiError, notFound } from "./errors.js";
+import { isPresetName, R2PresetStore } from "./r2-preset-store.js";
+
+export const MiB = 1024 * 1024;
+/** onnxruntime-web's WASM heap, the graph and the per-request activations, beyond the weights. */
+export const RUNTIME_OVERHEAD_BYTES = 24 * MiB;
+
+export interface AppHooks {
+  /** Runs after an adapter's bytes are in R2 and before its D1 row becomes ready (fault injection in tests). */
+  afterAdapterPut?(info: { id: string; tenantId: string; name: string; r2Key: string }): Promise<void> | void;
+}
+
+export interface AppOptions {
+  /** The onnxruntime the isolate runs models on (workerdWasmRuntime in the worker). */
+  runtime: () => OnnxRuntime;
+  hooks?: AppHooks;
+}
+
+export interface LoadedModel {
+  preset: string;
+  backbone: Backbone;
+  session: BackboneSession;
+  bytes: number;
+}
+
+/**
+ * Estimated isolate footprint of a preset: its float32 weights three times (the backbone's tensors, the ONNX
+ * model bytes, onnxruntime's copy in the WASM heap) plus the runtime overhead.
+ */
+export function estimateFootprint(backbone: Backbone): number {
+  return backbone.countParams() * 4 * 3 + RUNTIME_OVERHEAD_BYTES;
+}
+
+export function adapterBytes(adapter: LoraAdapter): number {
+  let n = 0;
+  for (const { a, b } of adapter.factors.values()) n += a.data.byteLength + b.data.byteLength;
+  return n;
+}
+
+export class Services {
+  readonly store: R2PresetStore;
+  readonly budgetBytes: number;
+  private readonly configs = new AsyncLruCache<Backbone>(Number.POSITIVE_INFINITY, () => 1);
+  readonly models: AsyncLruCache<LoadedModel>;
+  readonly adapters = new AsyncLruCache<LoraAdapter>(32 * MiB, adapterBytes);
+
+  constructor(
+    readonly bucket: R2BucketLike,
+    env: Env,
+    readonly options: AppOptions,
+  ) {
+    this.store = new R2PresetStore(bucket);
+    this.budgetBytes = numberVar(env.EDGE_MEMORY_BUDGET_MB, 128) * MiB;
+    this.models = new AsyncLruCache<LoadedModel>(this.budgetBytes, (m) => m.bytes);
+  }
+
+  /** The preset's backbone built from its config.json alone (weights are never materialised). 404 if absent. */
+  config(preset: string): Promise<Backbone> {
+    if (!isPresetName(preset)) return Promise.reject(notFound(`preset "${preset}" not found`, "preset_not_found"));
+    return this.configs.get(preset, async () => {
+      try {
+        return await Backbone.fromPreset(preset, { store: this.store, loadWeights: false });
+      } catch (e) {
+        if (e instanceof PresetNotFoundError) {
+          throw notFound(`preset "${preset}" not found`, "preset_not_found");
+        }
+        throw e;
+      }
+    });
+  }
+
+  /** The preset's session in this isolate; 503 when its footprint exceeds the isolate budget. */
+  async model(preset: string): Promise<LoadedModel> {
+    const config = await this.config(preset);
+    const footprint = estimateFootprint(config);
+    if (footprint > this.budgetBytes) {
+      throw new ApiError(
+        503,
+        `preset "${preset}" needs about ${Math.ceil(footprint / MiB)} MB, over this isolate's ${Math.round(this.budgetBytes / MiB)} MB budget, and forwarding to the runner pool is not available yet`,
+        "runner_unavailable",
+      );
+    }
+    return this.models.get(preset, async () => {
+      const backbone = await Backbone.fromPreset(preset, { store: this.store });
+      const session = await backbone.createSession(this.options.runtime(), { lora: true });
+      return { preset, backbone, session, bytes: footprint };
+    });
+  }
+
+  /** A stored adapter, decoded once per upload id. */
+  adapter(id: string, r2Key: string, backbone: Backbone): Promise<LoraAdapter> {
+    return this.adapters.get(id, async () => {
+      const object = await this.bucket.get(r2Key);
+      if (!object) throw new ApiError(500, `adapter object ${r2Key} is missing from R2`, "adapter_object_missing");
+      return loraSafetensorsFormat.decode(new Uint8Array(await object.arrayBuffer()), backbone, r2Key);
+    });
+  }
+}
