@@ -14,6 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Backbone,
   initLora,
+  loadTokenizer,
+  Preprocessor,
+  saveTokenizer,
   loraSafetensorsFormat,
   tokenBatch,
   wasmRuntime,
@@ -22,6 +25,7 @@ import {
   type PresetFiles,
 } from "./edge/node-lib.js";
 import { loadGolden, maxAbsDiff } from "./helpers/golden.js";
+import { wordPieceFiles } from "./helpers/tiny-tokenizers.js";
 import type { R2BucketLike } from "../workers/env.js";
 
 async function r2(): Promise<R2BucketLike> {
@@ -97,6 +101,10 @@ beforeAll(async () => {
     write: async (f, bytes) => void presetFiles.set(f, bytes),
   };
   await backbone.saveToPreset(collector);
+  // a small WordPiece tokenizer (ids fit the golden vocabulary), saved as the preset's tokenizer.hf.json
+  for (const [file, bytes] of Object.entries(wordPieceFiles())) presetFiles.set(file, bytes);
+  await saveTokenizer(await loadTokenizer(collector), collector);
+  presetFiles.delete("vocab.txt");
 
   const bundle = await build({
     entryPoints: [fileURLToPath(new URL("./edge/entry.ts", import.meta.url))],
@@ -396,5 +404,121 @@ describe("edge worker: forward in the isolate", () => {
     expect(mismatch.status).toBe(422);
     expect(mismatch.json.error.code).toBe("adapter_base_mismatch");
     expect((await post(`${PRESET}-copy`, { token_ids: [[101, 102]] }, "?adapter=other-base")).status).toBe(200);
+  });
+});
+
+/** Reference embedding in Node: the library's forward, mean pooling over valid tokens, windows weighted by tokens, L2. */
+async function referenceEmbeddings(rows: { ids: number[]; text: number }[], count: number, adapter?: LoraAdapter, dims?: number): Promise<Float32Array[]> {
+  const session = await backbone.createSession(wasmRuntime(), { lora: true });
+  const sums = Array.from({ length: count }, () => ({ v: new Float64Array(backbone.hiddenDim), w: 0 }));
+  for (const row of rows) {
+    const out = (await session.forward(tokenBatch([row.ids]), adapter ? { adapters: [adapter] } : {})).sequenceOutput;
+    const data = out.data as Float32Array;
+    const H = backbone.hiddenDim;
+    for (let t = 0; t < row.ids.length; t++) for (let h = 0; h < H; h++) sums[row.text].v[h] += data[t * H + h];
+    sums[row.text].w += row.ids.length;
+  }
+  return sums.map(({ v, w }) => {
+    const mean = Float32Array.from(v, (x) => x / w).slice(0, dims ?? v.length);
+    const n = Math.hypot(...mean);
+    return mean.map((x) => x / n);
+  });
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe("edge worker: /v1/embeddings (OpenAI-compatible)", () => {
+  let t: { key: string; tenantId: string };
+  let other: { key: string; tenantId: string };
+  beforeAll(async () => {
+    t = await tenantWithKey("embeddings-tenant");
+    other = await tenantWithKey("embeddings-other");
+  });
+  const embeddings = (key: string, body: unknown) => call("POST", "/v1/embeddings", { key, body });
+
+  it("token id inputs: mean-pooled, L2-normalised, equal to the library's forward + pooling; base64 and dimensions", async () => {
+    const rows = golden.inputIds.map((r, i) => r.slice(0, golden.validLengths[i]));
+    const res = await embeddings(t.key, { model: PRESET, input: rows });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ object: "list", model: PRESET, usage: { prompt_tokens: rows.flat().length, total_tokens: rows.flat().length } });
+    expect(res.headers.get("x-tokenization-time")).not.toBeNull();
+    const expected = await referenceEmbeddings(rows.map((ids, text) => ({ ids, text })), rows.length);
+    res.json.data.forEach((d: Json, i: number) => {
+      expect(d).toMatchObject({ object: "embedding", index: i });
+      expect(maxDiff(d.embedding, expected[i])).toBeLessThanOrEqual(1e-5);
+    });
+    const one = await embeddings(t.key, { model: PRESET, input: rows[0] });
+    expect(maxDiff(one.json.data[0].embedding, expected[0])).toBeLessThanOrEqual(1e-5);
+
+    const b64 = await embeddings(t.key, { model: PRESET, input: rows, encoding_format: "base64" });
+    const buf = Buffer.from(b64.json.data[1].embedding, "base64");
+    expect(Array.from(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4))).toEqual(res.json.data[1].embedding);
+
+    const small = await embeddings(t.key, { model: PRESET, input: rows, dimensions: 16 });
+    const expected16 = await referenceEmbeddings(rows.map((ids, text) => ({ ids, text })), rows.length, undefined, 16);
+    expect(small.json.data[0].embedding).toHaveLength(16);
+    expect(maxDiff(small.json.data[0].embedding, expected16[0])).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("text inputs are tokenized with the preset's tokenizer; long texts are chunked and pooled unless truncate is asked", async () => {
+    const pre = await Preprocessor.fromPreset({ location: "memory", read: async (f) => presetFiles.get(f) ?? null, write: async () => {} });
+    const short = ["the quick brown fox!", "hello world"];
+    const long = "the quick brown fox , hello world . ".repeat(20); // longer than the sequence length: several windows
+    const res = await embeddings(t.key, { model: PRESET, input: [...short, long] });
+    expect(res.status).toBe(200);
+    const chunks = pre.chunk([...short, long]);
+    expect(chunks.rows.filter((r) => r.text === 2).length).toBeGreaterThan(1);
+    const rows = chunks.tokenIds.map((ids, i) => ({ ids: ids.slice(0, chunks.paddingMask[i].reduce((a, b) => a + b, 0)), text: chunks.rows[i].text }));
+    const expected = await referenceEmbeddings(rows, 3);
+    res.json.data.forEach((d: Json, i: number) => expect(maxDiff(d.embedding, expected[i])).toBeLessThanOrEqual(1e-5));
+    expect(res.json.usage.prompt_tokens).toBe(rows.reduce((n, r) => n + r.ids.length, 0));
+
+    const single = await embeddings(t.key, { model: PRESET, input: short[0] });
+    expect(maxDiff(single.json.data[0].embedding, expected[0])).toBeLessThanOrEqual(1e-5);
+    const truncated = await embeddings(t.key, { model: PRESET, input: long, truncate: true });
+    expect(truncated.status).toBe(200);
+    expect(truncated.json.usage.prompt_tokens).toBe(pre.sequenceLength);
+    expect(maxDiff(truncated.json.data[0].embedding, expected[2])).toBeGreaterThan(1e-6);
+  });
+
+  it("model preset:adapter applies the tenant's adapter, and only the tenant's", async () => {
+    const adapter = initLora(backbone.loraTargets(), 2, 41, true);
+    expect((await putAdapter(t.key, "emb", await loraSafetensorsFormat.encode(adapter, backbone))).status).toBe(201);
+    const rows = [golden.inputIds[0].slice(0, golden.validLengths[0])];
+    const res = await embeddings(t.key, { model: `${PRESET}:emb`, input: rows });
+    expect(res.status).toBe(200);
+    expect(res.json.model).toBe(`${PRESET}:emb`);
+    const expected = await referenceEmbeddings([{ ids: rows[0], text: 0 }], 1, adapter);
+    expect(maxDiff(res.json.data[0].embedding, expected[0])).toBeLessThanOrEqual(1e-5);
+    const foreign = await embeddings(other.key, { model: `${PRESET}:emb`, input: rows });
+    expect(foreign.status).toBe(404);
+    expect(foreign.json.error.code).toBe("adapter_not_found");
+  });
+
+  it("errors in OpenAI shape, and usage recorded per tenant in D1", async () => {
+    const bad = async (body: unknown, status: number, code?: string) => {
+      const res = await embeddings(t.key, body);
+      expect(res.status, JSON.stringify(res.json)).toBe(status);
+      expect(res.json.error.type).toBe(status === 404 || status < 500 ? "invalid_request_error" : "server_error");
+      if (code) expect(res.json.error.code).toBe(code);
+    };
+    await bad({ model: "nope", input: "x" }, 404, "preset_not_found");
+    await bad({ model: PRESET, input: "" }, 422, "empty_input");
+    await bad({ model: PRESET, input: [] }, 422);
+    await bad({ model: PRESET, input: [[1, 2], []] }, 422, "empty_input");
+    await bad({ model: PRESET, input: [[1, 5000]] }, 422);
+    await bad({ model: PRESET, input: "x", dimensions: 4096 }, 422, "invalid_dimensions");
+    await bad({ model: PRESET, input: "x", encoding_format: "int8" }, 422);
+    await bad({ model: `:${PRESET}`, input: "x" }, 400, "invalid_model");
+    await bad({ input: "x" }, 422);
+    const usage = await d1Rows("select requests, tokens from usage where tenant_id = ?", t.tenantId);
+    expect(usage).toHaveLength(1);
+    expect(usage[0].requests).toBeGreaterThanOrEqual(7);
+    expect(usage[0].tokens).toBeGreaterThan(100);
   });
 });

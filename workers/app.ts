@@ -7,7 +7,7 @@
  * Tenant (Bearer API key):   POST /v1/models/:preset/forward; PUT|GET|DELETE /v1/adapters/:name, GET /v1/adapters
  */
 import { drizzle } from "drizzle-orm/d1";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { InputError, tokenBatch, toFloat32, type LoraAdapter } from "../shared/index.js";
@@ -17,7 +17,8 @@ import type { AppEnv, Db } from "./context.js";
 import * as schema from "./db/schema.js";
 import { numberVar } from "./env.js";
 import { ApiError, badRequest, errorBody, errorResponse, notFound, unprocessable } from "./errors.js";
-import { Services, type AppOptions } from "./services.js";
+import { embed, parseModel, toBase64 } from "./embeddings.js";
+import { Services, type AppOptions, type LoadedModel } from "./services.js";
 
 export const VERSION = "0.1.0";
 export const MAX_BATCH_ROWS = 64;
@@ -58,6 +59,41 @@ const forwardBody = z
     adapter: z.string().optional(),
   })
   .strict();
+
+const embeddingsBody = z
+  .object({
+    model: z.string().min(1),
+    input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int()).min(1), z.array(z.array(z.number().int())).min(1)]),
+    encoding_format: z.enum(["float", "base64"]).optional(),
+    dimensions: z.number().int().positive().optional(),
+    user: z.string().optional(),
+    /** Edgebone extension: cut long texts at the sequence length instead of chunking and pooling them. */
+    truncate: z.boolean().optional(),
+  })
+  .strict();
+
+function utcDay(now = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}
+
+/** Adds one request and its tokens to the tenant's usage of the day. */
+export async function recordUsage(db: Db, tenantId: string, tokens: number): Promise<void> {
+  await db
+    .insert(schema.usage)
+    .values({ tenantId, day: utcDay(), requests: 1, tokens })
+    .onConflictDoUpdate({
+      target: [schema.usage.tenantId, schema.usage.day],
+      set: { requests: sql`${schema.usage.requests} + 1`, tokens: sql`${schema.usage.tokens} + ${tokens}` },
+    });
+}
+
+/** The tenant's ready adapter `name` for `preset`, decoded (404 unknown, 422 for another base). */
+async function tenantAdapter(c: Context<AppEnv>, preset: string, name: string, model: LoadedModel, param: string): Promise<LoraAdapter> {
+  const row = isAdapterName(name) ? await findReadyAdapter(c.var.db, c.var.tenantId, name) : undefined;
+  if (!row) throw notFound(`adapter "${name}" not found`, "adapter_not_found");
+  if (row.basePreset !== preset) throw unprocessable(`adapter "${name}" was uploaded for preset "${row.basePreset}", not "${preset}"`, "adapter_base_mismatch", param);
+  return c.var.services.adapter(row.id, row.r2Key, model.backbone);
+}
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -187,16 +223,13 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const services = c.var.services;
     const t0 = performance.now();
     const model = await services.model(preset);
-    let adapters: LoraAdapter[] = [];
-    if (adapterName !== undefined) {
-      const row = isAdapterName(adapterName) ? await findReadyAdapter(c.var.db, c.var.tenantId, adapterName) : undefined;
-      if (!row) throw notFound(`adapter "${adapterName}" not found`, "adapter_not_found");
-      if (row.basePreset !== preset) throw unprocessable(`adapter "${adapterName}" was uploaded for preset "${row.basePreset}", not "${preset}"`, "adapter_base_mismatch", "adapter");
-      adapters = [await services.adapter(row.id, row.r2Key, model.backbone)];
-    }
+    const adapters = adapterName === undefined ? [] : [await tenantAdapter(c, preset, adapterName, model, "adapter")];
     const t1 = performance.now();
     const { sequenceOutput } = await model.session.forward(batch, { adapters });
     const t2 = performance.now();
+    let tokens = 0;
+    for (const m of batch.paddingMask) tokens += m;
+    await recordUsage(c.var.db, c.var.tenantId, tokens);
     const data = toFloat32(sequenceOutput);
     c.header("x-edgebone-backend", "isolate");
     c.header("x-queue-time", String(Math.round(t1 - t0)));
@@ -208,6 +241,34 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       return c.body(new Uint8Array(Float32Array.from(data).buffer), 200, { "content-type": "application/octet-stream" });
     }
     return c.json({ sequence_output: { shape: sequenceOutput.shape, data: Array.from(data) } });
+  });
+
+  v1.post("/embeddings", async (c) => {
+    const body = await jsonBody(c, embeddingsBody);
+    const { preset, adapter: adapterName } = parseModel(body.model);
+    const input = body.input;
+    const texts = typeof input === "string" ? [input] : input.every((x) => typeof x === "string") ? (input as string[]) : undefined;
+    const ids = texts ? undefined : Array.isArray(input[0]) ? (input as number[][]) : [input as number[]];
+    const services = c.var.services;
+    const t0 = performance.now();
+    const model = await services.model(preset);
+    const adapters = adapterName === undefined ? [] : [await tenantAdapter(c, preset, adapterName, model, "model")];
+    const pooling = await services.pooling(preset, model.backbone);
+    const t1 = performance.now();
+    const result = await embed(model, () => services.preprocessor(preset), pooling, { texts, ids, truncate: body.truncate, dimensions: body.dimensions }, adapters, MAX_BATCH_ROWS);
+    await recordUsage(c.var.db, c.var.tenantId, result.promptTokens);
+    c.header("x-edgebone-backend", "isolate");
+    c.header("x-queue-time", String(Math.round(t1 - t0)));
+    c.header("x-tokenization-time", String(Math.round(result.tokenizationMs)));
+    c.header("x-inference-time", String(Math.round(result.inferenceMs)));
+    c.header("x-compute-time", String(Math.round(performance.now() - t0)));
+    const base64 = body.encoding_format === "base64";
+    return c.json({
+      object: "list",
+      data: result.vectors.map((v, index) => ({ object: "embedding", index, embedding: base64 ? toBase64(v) : Array.from(v) })),
+      model: body.model,
+      usage: { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens },
+    });
   });
 
   app.route("/v1", v1);

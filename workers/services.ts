@@ -3,7 +3,8 @@
  * loaded sessions (one load per preset however many requests wait for it, evicted by estimated bytes), and
  * decoded adapters (by upload id, which never changes meaning).
  */
-import { Backbone, PresetNotFoundError, loraSafetensorsFormat, type BackboneSession, type LoraAdapter, type OnnxRuntime } from "../shared/index.js";
+import { Backbone, NoTokenizerError, PresetNotFoundError, Preprocessor, loraSafetensorsFormat, type BackboneSession, type LoraAdapter, type OnnxRuntime } from "../shared/index.js";
+import { defaultPooling, POOLINGS, type Pooling } from "./embeddings.js";
 import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
 import { ApiError, notFound } from "./errors.js";
@@ -51,6 +52,8 @@ export class Services {
   private readonly configs = new AsyncLruCache<Backbone>(Number.POSITIVE_INFINITY, () => 1);
   readonly models: AsyncLruCache<LoadedModel>;
   readonly adapters = new AsyncLruCache<LoraAdapter>(32 * MiB, adapterBytes);
+  private readonly preprocessors = new AsyncLruCache<Preprocessor>(64, () => 1);
+  private readonly poolings = new AsyncLruCache<Pooling>(Number.POSITIVE_INFINITY, () => 0);
 
   constructor(
     readonly bucket: R2BucketLike,
@@ -92,6 +95,30 @@ export class Services {
       const backbone = await Backbone.fromPreset(preset, { store: this.store });
       const session = await backbone.createSession(this.options.runtime(), { lora: true });
       return { preset, backbone, session, bytes: footprint };
+    });
+  }
+
+  /** The preset's tokenizer (`tokenizer.hf.json`), with its backbone's sequence length; 422 if it has none. */
+  preprocessor(preset: string): Promise<Preprocessor> {
+    return this.preprocessors.get(preset, async () => {
+      try {
+        return await Preprocessor.fromPreset(this.store.open(preset));
+      } catch (e) {
+        if (e instanceof NoTokenizerError) throw new ApiError(422, `preset "${preset}" has no tokenizer: send token ids instead of text`, "no_tokenizer", "input");
+        throw e;
+      }
+    });
+  }
+
+  /** Pooling of the preset: `presets/<name>/edgebone.json` {"pooling"} or the family default. */
+  pooling(preset: string, backbone: Backbone): Promise<Pooling> {
+    return this.poolings.get(preset, async () => {
+      const object = await this.bucket.get(`presets/${preset}/edgebone.json`);
+      if (!object) return defaultPooling(backbone);
+      const pooling = (JSON.parse(new TextDecoder().decode(await object.arrayBuffer())) as { pooling?: Pooling }).pooling;
+      if (pooling === undefined) return defaultPooling(backbone);
+      if (!POOLINGS.includes(pooling)) throw new ApiError(500, `presets/${preset}/edgebone.json: pooling must be one of ${POOLINGS.join(", ")}`, "bad_preset_settings");
+      return pooling;
     });
   }
 
