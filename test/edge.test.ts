@@ -10,9 +10,11 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { build } from "esbuild";
 import { FormData, Miniflare } from "miniflare";
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Backbone,
+  importPeftAdapter,
   initLora,
   loadTokenizer,
   Preprocessor,
@@ -38,6 +40,7 @@ const ADMIN = "test-admin-token";
 const PRESET = "tiny-distilbert";
 
 let mf: Miniflare;
+let baseUrl: URL;
 let backbone: Backbone; // the golden model, loaded in Node
 const presetFiles = new Map<string, Uint8Array>();
 
@@ -127,8 +130,10 @@ beforeAll(async () => {
     d1Databases: ["DB"],
     r2Buckets: ["BUCKET"],
     bindings: { ADMIN_TOKEN: ADMIN, ADAPTER_MAX_BYTES: String(256 * 1024) },
+    host: "127.0.0.1",
+    port: 0,
   });
-  await mf.ready;
+  baseUrl = await mf.ready;
 
   const db = await mf.getD1Database("DB");
   const dir = fileURLToPath(new URL("../migrations/", import.meta.url));
@@ -272,6 +277,46 @@ describe("edge worker: adapters", () => {
     expect(await r2Keys(`adapters/${a.tenantId}/x/`)).toEqual([]);
   });
 
+  it("accepts PEFT files (multipart), stores them in our form, and serves them like the library", async () => {
+    const r = 2;
+    const peft = new Map<string, { dtype: "float32"; shape: number[]; data: Float32Array }>();
+    let seed = 1;
+    const rand = (shape: number[]) => ({ dtype: "float32" as const, shape, data: Float32Array.from({ length: shape[0] * shape[1] }, () => Math.sin(seed++) * 0.05) });
+    for (let i = 0; i < 2; i++) {
+      for (const m of ["q_lin", "v_lin"]) {
+        peft.set(`base_model.model.distilbert.transformer.layer.${i}.attention.${m}.lora_A.weight`, rand([r, 64]));
+        peft.set(`base_model.model.distilbert.transformer.layer.${i}.attention.${m}.lora_B.weight`, rand([64, r]));
+      }
+    }
+    const config = { peft_type: "LORA", r, lora_alpha: 4, target_modules: ["q_lin", "v_lin"], bias: "none" };
+    const weights = writeSafetensors([...peft.entries()]);
+    const form = new FormData();
+    form.append("adapter_config.json", new Blob([JSON.stringify(config)]), "adapter_config.json");
+    form.append("adapter_model.safetensors", new Blob([weights]), "adapter_model.safetensors");
+    const put = await putAdapter(a.key, "peft", form);
+    expect(put.status, JSON.stringify(put.json)).toBe(201);
+    expect(put.json).toMatchObject({ format: "peft", layout: "flat", rank: r });
+
+    const body = { token_ids: golden.inputIds, padding_mask: golden.attentionMask };
+    const res = await call("POST", `/v1/models/${PRESET}/forward?adapter=peft`, { key: a.key, body });
+    expect(res.status).toBe(200);
+    const adapter = importPeftAdapter(config, peft, backbone.loraTargets());
+    const session = await backbone.createSession(wasmRuntime(), { lora: true });
+    const expected = (await session.forward(tokenBatch(golden.inputIds, golden.attentionMask), { adapters: [adapter] })).sequenceOutput;
+    const got = { dtype: "float32" as const, shape: res.json.sequence_output.shape, data: Float32Array.from(res.json.sequence_output.data) };
+    expect(maxAbsDiff(got, expected, golden.validLengths)).toBeLessThanOrEqual(1e-4);
+
+    const missing = new FormData();
+    missing.append("adapter_config.json", new Blob([JSON.stringify(config)]), "adapter_config.json");
+    const bad = await putAdapter(a.key, "peft2", missing);
+    expect(bad.status).toBe(422);
+    expect(bad.json.error.param).toBe("adapter_model.safetensors");
+    const dora = new FormData();
+    dora.append("adapter_config.json", new Blob([JSON.stringify({ ...config, use_dora: true })]), "adapter_config.json");
+    dora.append("adapter_model.safetensors", new Blob([weights]), "adapter_model.safetensors");
+    expect((await putAdapter(a.key, "peft2", dora)).json.error.message).toMatch(/DoRA/);
+  });
+
   it("isolates tenants: A can never list, read, use or delete B's adapters", async () => {
     const bShared = await putAdapter(b.key, "shared", await adapterBytes(10));
     const bOnly = await putAdapter(b.key, "b-only", await adapterBytes(11));
@@ -314,7 +359,9 @@ describe("edge worker: adapters", () => {
     expect(pending.map((r) => r.name).sort()).toEqual(["atomic", "atomic-new"]);
     // an object no row references (e.g. left by a crash before D1 existed for it)
     const bucket = await r2();
-    await bucket.put(`adapters/${a.tenantId}/ghost/x.lora.safetensors`, new Uint8Array(8));
+    await bucket.put(`adapters/${a.tenantId}/ghost/${crypto.randomUUID()}.lora.safetensors`, new Uint8Array(8));
+    // a key of another form (e.g. the runner layout's adapters/<tenant>/<name>.lora.safetensors) is not ours to sweep
+    await bucket.put(`adapters/${a.tenantId}/other.lora.safetensors`, new Uint8Array(8));
 
     // young pending rows are left alone
     const early = (await call("POST", "/__test/sweep?ttl_ms=600000")).json;
@@ -325,6 +372,7 @@ describe("edge worker: adapters", () => {
     const left = await r2Keys(`adapters/${a.tenantId}/`);
     for (const r of pending) expect(left).not.toContain(r.r2_key);
     expect(left.some((k) => k.includes("/ghost/"))).toBe(false);
+    expect(left).toContain(`adapters/${a.tenantId}/other.lora.safetensors`);
     expect((await call("GET", "/v1/adapters/atomic", { key: a.key })).json.sha256).toBe(v1.json.sha256);
     expect(left.filter((k) => k.includes("/atomic/"))).toHaveLength(1);
   });
@@ -498,6 +546,25 @@ describe("edge worker: /v1/embeddings (OpenAI-compatible)", () => {
     const foreign = await embeddings(other.key, { model: `${PRESET}:emb`, input: rows });
     expect(foreign.status).toBe(404);
     expect(foreign.json.error.code).toBe("adapter_not_found");
+  });
+
+  it("the official openai client works unchanged over HTTP (default base64 transport and float)", async () => {
+    const client = new OpenAI({ apiKey: t.key, baseURL: new URL("/v1", baseUrl).href, maxRetries: 0 });
+    const input = ["the quick brown fox!", "hello world"];
+    const pre = await Preprocessor.fromPreset({ location: "memory", read: async (f) => presetFiles.get(f) ?? null, write: async () => {} });
+    const enc = pre.call(input);
+    const rows = enc.tokenIds.map((ids, i) => ({ ids: ids.slice(0, enc.paddingMask[i].reduce((a, b) => a + b, 0)), text: i }));
+    const expected = await referenceEmbeddings(rows, 2);
+    const viaDefault = await client.embeddings.create({ model: PRESET, input });
+    const viaFloat = await client.embeddings.create({ model: PRESET, input, encoding_format: "float" });
+    for (const res of [viaDefault, viaFloat]) {
+      expect(res.data).toHaveLength(2);
+      res.data.forEach((d, i) => expect(maxDiff(d.embedding, expected[i])).toBeLessThanOrEqual(1e-5));
+      expect(res.usage.prompt_tokens).toBe(rows.reduce((n, r) => n + r.ids.length, 0));
+    }
+    await expect(client.embeddings.create({ model: "nope", input })).rejects.toMatchObject({ status: 404, code: "preset_not_found" });
+    const anonymous = new OpenAI({ apiKey: "eb_wrong", baseURL: new URL("/v1", baseUrl).href, maxRetries: 0 });
+    await expect(anonymous.embeddings.create({ model: PRESET, input })).rejects.toMatchObject({ status: 401, type: "authentication_error" });
   });
 
   it("errors in OpenAI shape, and usage recorded per tenant in D1", async () => {

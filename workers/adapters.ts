@@ -7,7 +7,8 @@
  * and row. Readers see only `ready` rows, so a crash anywhere leaves either the old version or the new one.
  * Delete: mark `deleted` → remove the object → remove the row. The sweeper (cron) claims `pending` rows older
  * than the TTL (→ `deleted`), removes every `deleted` row's object and then the row, and removes objects under
- * `adapters/` older than the TTL that no row references.
+ * `adapters/` older than the TTL that no row references (only keys of the upload form
+ * `adapters/<tenant>/<name>/<uuid>.lora.safetensors`; anything else under the prefix is left alone).
  */
 import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { importPeftAdapter, loraSafetensorsFormat, readSafetensors, validateAdapter, type Backbone, type LoraAdapter, type PeftConfig } from "../shared/index.js";
@@ -25,6 +26,13 @@ export type AdapterRow = typeof adapters.$inferSelect;
 
 export function isAdapterName(name: string): boolean {
   return NAME.test(name) && !name.includes("..");
+}
+
+/** Keys this module writes: `adapters/<tenant>/<name>/<upload uuid>.lora.safetensors`. The orphan sweep touches no other key. */
+const UPLOAD_KEY = /^adapters\/[^/]+\/[^/]+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.lora\.safetensors$/;
+
+export function isUploadKey(key: string): boolean {
+  return UPLOAD_KEY.test(key);
 }
 
 export function adapterKey(tenantId: string, name: string, id: string): string {
@@ -218,7 +226,7 @@ export async function sweepAdapters(db: Db, bucket: R2BucketLike, { now = Date.n
   let cursor: string | undefined;
   do {
     const page = await bucket.list({ prefix: ADAPTER_PREFIX, cursor, limit: 500 });
-    const old = page.objects.filter((o) => o.uploaded.getTime() < cutoff);
+    const old = page.objects.filter((o) => isUploadKey(o.key) && o.uploaded.getTime() < cutoff);
     for (let i = 0; i < old.length; i += 50) {
       const keys = old.slice(i, i + 50).map((o) => o.key);
       const known = new Set((await db.select({ k: adapters.r2Key }).from(adapters).where(inArray(adapters.r2Key, keys))).map((r) => r.k));
