@@ -589,3 +589,53 @@ describe("edge worker: /v1/embeddings (OpenAI-compatible)", () => {
     expect(usage[0].tokens).toBeGreaterThan(100);
   });
 });
+
+describe("edge worker: TEI-shaped routes", () => {
+  let t: { key: string; tenantId: string };
+  beforeAll(async () => {
+    t = await tenantWithKey("tei-tenant");
+  });
+
+  it("/embed equals /v1/embeddings; normalize false; /embed_all gives per-token vectors", async () => {
+    const inputs = ["the quick brown fox!", "hello world"];
+    const tei = await call("POST", "/embed", { key: t.key, body: { inputs, model: PRESET } });
+    expect(tei.status).toBe(200);
+    const oa = await call("POST", "/v1/embeddings", { key: t.key, body: { input: inputs, model: PRESET } });
+    expect(tei.json).toEqual(oa.json.data.map((d: Json) => d.embedding));
+    const raw = await call("POST", "/embed", { key: t.key, body: { inputs: inputs[0], model: PRESET, normalize: false } });
+    expect(Math.hypot(...raw.json[0])).toBeGreaterThan(1.01);
+
+    const all = await call("POST", "/embed_all", { key: t.key, body: { inputs, model: PRESET } });
+    expect(all.status).toBe(200);
+    const fwd = await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: { token_ids: [[2, 5, 6, 7, 8, 11, 3]] } });
+    expect(all.json[0]).toHaveLength(7); // [CLS] the quick brown fox ! [SEP]
+    expect(maxDiff(all.json[0].flat(), fwd.json.sequence_output.data)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("/tokenize and /decode use the preset's tokenizer", async () => {
+    const tok = await call("POST", "/tokenize", { key: t.key, body: { inputs: "hello world", model: PRESET } });
+    expect(tok.status).toBe(200);
+    expect(tok.json).toEqual([
+      [
+        { id: 2, text: "[CLS]", special: true, start: null, stop: null },
+        { id: 19, text: "hello", special: false, start: 0, stop: 5 },
+        { id: 20, text: "world", special: false, start: 6, stop: 11 },
+        { id: 3, text: "[SEP]", special: true, start: null, stop: null },
+      ],
+    ]);
+    expect((await call("POST", "/decode", { key: t.key, body: { ids: [2, 19, 20, 3], model: PRESET } })).json).toBe("hello world");
+    expect((await call("POST", "/decode", { key: t.key, body: { ids: [[19], [20]], model: PRESET } })).json).toEqual(["hello", "world"]);
+  });
+
+  it("errors in TEI shape: 401 without a key, 422 without a model or out-of-range ids, 404 unknown preset", async () => {
+    const anon = await call("POST", "/embed", { body: { inputs: "x", model: PRESET } });
+    expect(anon.status).toBe(401);
+    expect(anon.json).toMatchObject({ error_type: "Unauthorized" });
+    const noModel = await call("POST", "/embed", { key: t.key, body: { inputs: "x" } });
+    expect(noModel.status).toBe(422);
+    expect(noModel.json).toMatchObject({ error_type: "Validation" });
+    expect((await call("POST", "/decode", { key: t.key, body: { ids: [5000], model: PRESET } })).status).toBe(422);
+    expect((await call("POST", "/tokenize", { key: t.key, body: { inputs: "x", model: "nope" } })).json).toMatchObject({ error_type: "NotFound" });
+    expect((await call("GET", "/health")).status).toBe(200);
+  });
+});

@@ -10,7 +10,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { eq, sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { InputError, tokenBatch, toFloat32, type LoraAdapter } from "../shared/index.js";
+import { InputError, Preprocessor, tokenBatch, toFloat32, type LoraAdapter } from "../shared/index.js";
 import { findReadyAdapter, deleteAdapter, isAdapterName, listReadyAdapters, parseAdapter, publicAdapter, storeAdapter } from "./adapters.js";
 import { newKey, requireAdmin, requireTenant, sha256Hex } from "./auth.js";
 import type { AppEnv, Db } from "./context.js";
@@ -71,6 +71,17 @@ const embeddingsBody = z
     truncate: z.boolean().optional(),
   })
   .strict();
+
+const teiInputs = z.union([z.string(), z.array(z.string()).min(1)]);
+const teiModel = z.string().min(1).optional();
+const teiEmbedBody = z
+  .object({ inputs: teiInputs, normalize: z.boolean().optional(), truncate: z.boolean().optional(), dimensions: z.number().int().positive().optional(), model: teiModel })
+  .passthrough();
+const teiEmbedAllBody = z.object({ inputs: teiInputs, truncate: z.boolean().optional(), model: teiModel }).passthrough();
+const teiTokenizeBody = z.object({ inputs: teiInputs, add_special_tokens: z.boolean().optional(), model: teiModel }).passthrough();
+const teiDecodeBody = z
+  .object({ ids: z.union([z.array(z.number().int().nonnegative()), z.array(z.array(z.number().int().nonnegative()))]), skip_special_tokens: z.boolean().optional(), model: teiModel })
+  .passthrough();
 
 function utcDay(now = new Date()): string {
   return now.toISOString().slice(0, 10);
@@ -272,5 +283,84 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   });
 
   app.route("/v1", v1);
+
+  // ---- TEI-shaped routes (text-embeddings-inference): tenant key; the model is the body's `model`
+  // (preset or preset:adapter, an Edgebone extension) or the TEI_DEFAULT_PRESET var ----
+  const tei = new Hono<AppEnv>();
+  for (const path of ["/embed", "/embed_all", "/tokenize", "/decode"]) tei.use(path, requireTenant);
+  const teiModelOf = (c: Context<AppEnv>, model: string | undefined) => {
+    const chosen = model ?? c.env.TEI_DEFAULT_PRESET;
+    if (!chosen) throw unprocessable("no model: send \"model\" (preset or preset:adapter) or configure TEI_DEFAULT_PRESET", "missing_model", "model");
+    return parseModel(chosen);
+  };
+  const asList = (inputs: string | string[]) => (typeof inputs === "string" ? [inputs] : inputs);
+
+  tei.post("/embed", async (c) => {
+    const body = await jsonBody(c, teiEmbedBody);
+    const { preset, adapter: adapterName } = teiModelOf(c, body.model);
+    const services = c.var.services;
+    const model = await services.model(preset);
+    const adapters = adapterName === undefined ? [] : [await tenantAdapter(c, preset, adapterName, model, "model")];
+    const pooling = await services.pooling(preset, model.backbone);
+    const result = await embed(model, () => services.preprocessor(preset), pooling, { texts: asList(body.inputs), truncate: body.truncate, dimensions: body.dimensions, normalize: body.normalize }, adapters, MAX_BATCH_ROWS);
+    await recordUsage(c.var.db, c.var.tenantId, result.promptTokens);
+    c.header("x-tokenization-time", String(Math.round(result.tokenizationMs)));
+    c.header("x-inference-time", String(Math.round(result.inferenceMs)));
+    return c.json(result.vectors.map((v) => Array.from(v)));
+  });
+
+  tei.post("/embed_all", async (c) => {
+    const body = await jsonBody(c, teiEmbedAllBody);
+    const { preset, adapter: adapterName } = teiModelOf(c, body.model);
+    const services = c.var.services;
+    const model = await services.model(preset);
+    const adapters = adapterName === undefined ? [] : [await tenantAdapter(c, preset, adapterName, model, "model")];
+    const p = await services.preprocessor(preset);
+    const texts = asList(body.inputs);
+    if (texts.length > MAX_BATCH_ROWS) throw unprocessable(`${texts.length} inputs exceed the limit of ${MAX_BATCH_ROWS}`, "too_many_inputs", "inputs");
+    const pre = (body.truncate ? new Preprocessor(p.tokenizer, { truncate: "right" }, p.sequenceLength) : p).call(texts);
+    const { sequenceOutput } = await model.session.forward(tokenBatch(pre.tokenIds, pre.paddingMask), { adapters });
+    const [, seq, hidden] = sequenceOutput.shape;
+    const data = toFloat32(sequenceOutput);
+    let tokens = 0;
+    const out = pre.paddingMask.map((mask, b) => {
+      const rows: number[][] = [];
+      mask.forEach((m, t) => m && rows.push(Array.from(data.subarray((b * seq + t) * hidden, (b * seq + t + 1) * hidden))));
+      tokens += rows.length;
+      return rows;
+    });
+    await recordUsage(c.var.db, c.var.tenantId, tokens);
+    return c.json(out);
+  });
+
+  tei.post("/tokenize", async (c) => {
+    const body = await jsonBody(c, teiTokenizeBody);
+    const { preset } = teiModelOf(c, body.model);
+    await c.var.services.config(preset); // 404 for an unknown preset
+    const { tokenizer } = await c.var.services.preprocessor(preset);
+    return c.json(
+      asList(body.inputs).map((text) => {
+        const e = tokenizer.encode(text, { addSpecialTokens: body.add_special_tokens ?? true });
+        return e.ids.map((id, i) => ({ id, text: e.tokens[i], special: e.special[i], start: e.special[i] ? null : e.offsets[i][0], stop: e.special[i] ? null : e.offsets[i][1] }));
+      }),
+    );
+  });
+
+  tei.post("/decode", async (c) => {
+    const body = await jsonBody(c, teiDecodeBody);
+    const { preset } = teiModelOf(c, body.model);
+    const backbone = await c.var.services.config(preset);
+    const { tokenizer } = await c.var.services.preprocessor(preset);
+    const one = body.ids.length > 0 && !Array.isArray(body.ids[0]);
+    const rows = (one ? [body.ids] : body.ids) as number[][];
+    for (const row of rows) {
+      const bad = row.find((id) => id >= backbone.vocabularySize);
+      if (bad !== undefined) throw unprocessable(`token id ${bad} is out of range for a vocabulary of ${backbone.vocabularySize}`, "invalid_input", "ids");
+    }
+    const texts = rows.map((row) => tokenizer.decode(row, { skipSpecialTokens: body.skip_special_tokens ?? true }));
+    return c.json(one ? texts[0] : texts);
+  });
+
+  app.route("/", tei);
   return app;
 }

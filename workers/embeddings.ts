@@ -59,6 +59,8 @@ export interface EmbedInput {
   ids?: number[][];
   truncate?: boolean;
   dimensions?: number;
+  /** L2-normalise (default true; TEI's `normalize: false` turns it off). */
+  normalize?: boolean;
 }
 
 export interface EmbedResult {
@@ -137,7 +139,8 @@ export async function embed(
   if (d !== undefined && d > hidden) throw unprocessable(`dimensions ${d} exceeds the model's ${hidden}`, "invalid_dimensions", "dimensions");
   const vectors = sums.map(({ v, w }) => {
     if (w > 0 && pooling !== "last") for (let h = 0; h < hidden; h++) v[h] /= w;
-    return l2Normalize(d === undefined ? v : v.slice(0, d));
+    const kept = d === undefined ? v : v.slice(0, d);
+    return input.normalize === false ? kept : l2Normalize(kept);
   });
   return { vectors, promptTokens, tokenizationMs: t1 - t0, inferenceMs: t2 - t1 };
 }

@@ -32,6 +32,8 @@ export interface Env {
   ADAPTER_MAX_BYTES?: string;
   /** Age in seconds after which the sweeper removes pending uploads and unreferenced objects (default 900). */
   ADAPTER_PENDING_TTL_S?: string;
+  /** Preset the TEI-shaped routes (/embed, /embed_all, /tokenize, /decode) use when the body names none. */
+  TEI_DEFAULT_PRESET?: string;
   /** Runner pool (issue #5 routing; not used yet). */
   RUNNER_URLS?: string;
   RUNNER_SIGNING_KEY?: string;
