@@ -40,6 +40,20 @@ const ADMIN = "test-admin-token";
 const PRESET = "tiny-distilbert";
 
 let mf: Miniflare;
+/** The RPC client worker: POST {op, args} → {ok, result} | {ok: false, message}. */
+const RPC_CLIENT = `
+export default {
+  async fetch(request, env) {
+    const { op, args } = await request.json();
+    try {
+      const result = await env.EDGEBONE[op](...args);
+      if (op === "forward") return Response.json({ ok: true, float32: result.data instanceof Float32Array, result: { shape: result.shape, data: Array.from(result.data) } });
+      return Response.json({ ok: true, result });
+    } catch (e) {
+      return Response.json({ ok: false, message: String(e.message) });
+    }
+  },
+};`;
 let baseUrl: URL;
 let backbone: Backbone; // the golden model, loaded in Node
 const presetFiles = new Map<string, Uint8Array>();
@@ -117,19 +131,32 @@ beforeAll(async () => {
     platform: "browser",
     conditions: ["workerd", "worker", "browser"],
     target: "es2022",
-    external: ["./ort-wasm-simd-threaded.wasm"],
+    external: ["./ort-wasm-simd-threaded.wasm", "cloudflare:workers"],
     logLevel: "silent",
   });
   mf = new Miniflare({
-    modules: [
-      { type: "ESModule", path: "worker.mjs", contents: bundle.outputFiles[0].text },
-      { type: "CompiledWasm", path: "ort-wasm-simd-threaded.wasm", contents: readFileSync(ortWasmPath) },
+    workers: [
+      {
+        name: "edgebone",
+        modules: [
+          { type: "ESModule", path: "worker.mjs", contents: bundle.outputFiles[0].text },
+          { type: "CompiledWasm", path: "ort-wasm-simd-threaded.wasm", contents: readFileSync(ortWasmPath) },
+        ],
+        compatibilityDate: "2026-04-01",
+        compatibilityFlags: ["nodejs_compat"],
+        d1Databases: ["DB"],
+        r2Buckets: ["BUCKET"],
+        bindings: { ADMIN_TOKEN: ADMIN, ADAPTER_MAX_BYTES: String(256 * 1024) },
+      },
+      {
+        // a second Worker calling Edgebone over Workers RPC through a service binding
+        name: "client",
+        modules: true,
+        script: RPC_CLIENT,
+        compatibilityDate: "2026-04-01",
+        serviceBindings: { EDGEBONE: { name: "edgebone", entrypoint: "EdgeboneRpc" } },
+      },
     ],
-    compatibilityDate: "2026-04-01",
-    compatibilityFlags: ["nodejs_compat"],
-    d1Databases: ["DB"],
-    r2Buckets: ["BUCKET"],
-    bindings: { ADMIN_TOKEN: ADMIN, ADAPTER_MAX_BYTES: String(256 * 1024) },
     host: "127.0.0.1",
     port: 0,
   });
@@ -637,5 +664,46 @@ describe("edge worker: TEI-shaped routes", () => {
     expect((await call("POST", "/decode", { key: t.key, body: { ids: [5000], model: PRESET } })).status).toBe(422);
     expect((await call("POST", "/tokenize", { key: t.key, body: { inputs: "x", model: "nope" } })).json).toMatchObject({ error_type: "NotFound" });
     expect((await call("GET", "/health")).status).toBe(200);
+  });
+});
+
+describe("edge worker: Workers RPC from a second worker (service binding)", () => {
+  let t: { key: string; tenantId: string };
+  let other: { key: string; tenantId: string };
+  const rpc = async (op: string, ...args: unknown[]): Promise<Json> => {
+    const client = (await mf.getWorker("client")) as unknown as { fetch(url: string, init: object): Promise<Response> };
+    return (await (await client.fetch("http://client/", { method: "POST", body: JSON.stringify({ op, args }) })).json()) as Json;
+  };
+  beforeAll(async () => {
+    t = await tenantWithKey("rpc-tenant");
+    other = await tenantWithKey("rpc-other");
+  });
+
+  it("embed, forward and tokenize equal the HTTP routes", async () => {
+    const body = { token_ids: golden.inputIds, padding_mask: golden.attentionMask };
+    const fwd = await rpc("forward", t.key, PRESET, body);
+    expect(fwd.ok, fwd.message).toBe(true);
+    expect(fwd.float32).toBe(true);
+    const http = await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body });
+    expect(fwd.result.shape).toEqual(http.json.sequence_output.shape);
+    expect(fwd.result.data).toEqual(http.json.sequence_output.data);
+
+    const emb = await rpc("embed", t.key, { model: PRESET, input: ["hello world"] });
+    expect(emb.ok).toBe(true);
+    const httpEmb = await call("POST", "/v1/embeddings", { key: t.key, body: { model: PRESET, input: ["hello world"] } });
+    expect(emb.result.data[0].embedding).toEqual(httpEmb.json.data[0].embedding);
+
+    const tok = await rpc("tokenize", t.key, PRESET, "hello world");
+    expect(tok.result[0].map((x: Json) => x.id)).toEqual([2, 19, 20, 3]);
+  });
+
+  it("is tenant-scoped by the API key and rejects with status and code", async () => {
+    expect((await putAdapter(t.key, "rpc-adapter", await adapterBytes(50))).status).toBe(201);
+    expect((await rpc("embed", t.key, { model: `${PRESET}:rpc-adapter`, input: "hello" })).ok).toBe(true);
+    const foreign = await rpc("embed", other.key, { model: `${PRESET}:rpc-adapter`, input: "hello" });
+    expect(foreign).toMatchObject({ ok: false });
+    expect(foreign.message).toMatch(/^404 adapter_not_found/);
+    expect((await rpc("forward", "eb_nope", PRESET, { token_ids: [[1]] })).message).toMatch(/^401 invalid_api_key/);
+    expect((await rpc("forward", t.key, "nope", { token_ids: [[1]] })).message).toMatch(/^404 preset_not_found/);
   });
 });

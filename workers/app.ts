@@ -114,7 +114,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     if (error instanceof ApiError) return errorResponse(c, error);
     if (error instanceof InputError) return errorResponse(c, unprocessable(error.message, "invalid_input"));
     console.error(error);
-    return errorResponse(c, new ApiError(500, error instanceof Error ? error.message : String(error), "internal_error"));
+    // details go to the log, not to the client (they can name tables, keys, stack frames)
+    return errorResponse(c, new ApiError(500, "internal server error", "internal_error"));
   });
   app.notFound((c) => c.json(errorBody(c.req.path, 404, `no route for ${c.req.method} ${c.req.path}`, "route_not_found"), 404));
 

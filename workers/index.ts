@@ -1,14 +1,18 @@
 /**
  * Worker entry: the Hono app on onnxruntime-web (the .wasm arrives as a CompiledWasm module, see wrangler.toml),
- * and the cron sweeper for interrupted adapter uploads.
+ * the cron sweeper for interrupted adapter uploads, and the `EdgeboneRpc` entrypoint.
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
 import { workerdWasmRuntime } from "../shared/index.js";
 import { createApp } from "./app.js";
+import { rpcEntrypoint } from "./rpc.js";
 import { scheduledHandler } from "./scheduled.js";
 
 const app = createApp({ runtime: () => workerdWasmRuntime(ort, ortWasm) });
+
+/** Workers RPC for service bindings (workers/rpc.ts). */
+export const EdgeboneRpc = rpcEntrypoint(app);
 
 export default {
   fetch: app.fetch,

@@ -8,6 +8,7 @@ import ortWasm from "./ort-wasm-simd-threaded.wasm";
 import { workerdWasmRuntime } from "../../shared/index.js";
 import { createApp } from "../../workers/app.js";
 import type { Env } from "../../workers/env.js";
+import { rpcEntrypoint } from "../../workers/rpc.js";
 import { runSweep, scheduledHandler } from "../../workers/scheduled.js";
 
 let failNextAfterPut = false;
@@ -23,6 +24,8 @@ const app = createApp({
     },
   },
 });
+
+export const EdgeboneRpc = rpcEntrypoint(app);
 
 export default {
   async fetch(request: Request, env: Env, ctx: unknown): Promise<Response> {
