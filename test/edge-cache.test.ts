@@ -43,3 +43,23 @@ describe("AsyncLruCache", () => {
     expect(await cache.get("x", async () => 7)).toBe(7);
   });
 });
+
+describe("RunnerBackend", () => {
+  it("answers 503 when no runner pool is configured, and reuses one pool per configuration", async () => {
+    const { RunnerBackend } = await import("../workers/runner-backend.js");
+    const { ApiError } = await import("../workers/errors.js");
+    const backend = new RunnerBackend();
+    const env = { DB: null, BUCKET: null as never };
+    expect(() => backend.poolFor(env)).toThrow(ApiError);
+    try {
+      backend.poolFor({ ...env, RUNNER_URLS: "http://127.0.0.1:1" });
+    } catch (e) {
+      expect((e as InstanceType<typeof ApiError>).status).toBe(503);
+      expect((e as InstanceType<typeof ApiError>).code).toBe("no_runner_configured");
+    }
+    const configured = { ...env, RUNNER_URLS: "http://127.0.0.1:1, http://127.0.0.1:2", RUNNER_SIGNING_KEY: "k".repeat(32) };
+    const pool = backend.poolFor(configured);
+    expect(backend.poolFor(configured)).toBe(pool);
+    expect(pool.status().map((r) => r.url)).toEqual(["http://127.0.0.1:1", "http://127.0.0.1:2"]);
+  });
+});

@@ -28,6 +28,14 @@ import {
 } from "./edge/node-lib.js";
 import { loadGolden, maxAbsDiff } from "./helpers/golden.js";
 import { wordPieceFiles } from "./helpers/tiny-tokenizers.js";
+import { serve } from "@hono/node-server";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createApp as createRunnerApp } from "../gpu-runner/app.js";
+import type { RunnerStore } from "../gpu-runner/object-store.js";
+import type { Runner } from "../gpu-runner/runner.js";
+import { collectPresetFiles, publishPreset } from "../shared/runner/layout.js";
+import { PRESET as GEMMA, SIGNING_KEY, makeFixture, makeRunner, reference, type Fixture } from "./helpers/runner-fixtures.js";
 import type { R2BucketLike } from "../workers/env.js";
 
 async function r2(): Promise<R2BucketLike> {
@@ -55,6 +63,14 @@ export default {
   },
 };`;
 let baseUrl: URL;
+let gemma: Fixture;
+let runner: Runner;
+let runnerServer: Server | undefined;
+
+async function r2Get(key: string): Promise<Uint8Array | null> {
+  const object = await (await r2()).get(key);
+  return object ? new Uint8Array(await object.arrayBuffer()) : null;
+}
 let backbone: Backbone; // the golden model, loaded in Node
 const presetFiles = new Map<string, Uint8Array>();
 
@@ -123,6 +139,26 @@ beforeAll(async () => {
   await saveTokenizer(await loadTokenizer(collector), collector);
   presetFiles.delete("vocab.txt");
 
+  // A real GPU runner (CPU) on loopback whose object store is the worker's R2 bucket, as in production.
+  const r2Runner: RunnerStore = {
+    description: "miniflare R2 BUCKET",
+    async open(key) {
+      const bytes = await r2Get(key);
+      return bytes ? { body: (async function* () { yield bytes; })(), size: bytes.byteLength } : null;
+    },
+    get: (key) => r2Get(key),
+    async put(key, bytes) {
+      await (await r2()).put(key, bytes);
+    },
+  };
+  gemma = await makeFixture(0);
+  runner = await makeRunner(gemma, {}, r2Runner);
+  const runnerApp = await createRunnerApp(runner);
+  runnerServer = await new Promise<Server>((resolve) => {
+    const server = serve({ fetch: runnerApp.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(server as Server)) as Server;
+  });
+  const runnerUrl = `http://127.0.0.1:${(runnerServer.address() as AddressInfo).port}`;
+
   const bundle = await build({
     entryPoints: [fileURLToPath(new URL("./edge/entry.ts", import.meta.url))],
     bundle: true,
@@ -146,7 +182,7 @@ beforeAll(async () => {
         compatibilityFlags: ["nodejs_compat"],
         d1Databases: ["DB"],
         r2Buckets: ["BUCKET"],
-        bindings: { ADMIN_TOKEN: ADMIN, ADAPTER_MAX_BYTES: String(256 * 1024) },
+        bindings: { ADMIN_TOKEN: ADMIN, ADAPTER_MAX_BYTES: String(256 * 1024), RUNNER_URLS: runnerUrl, RUNNER_SIGNING_KEY: SIGNING_KEY },
       },
       {
         // a second Worker calling Edgebone over Workers RPC through a service binding
@@ -174,6 +210,9 @@ beforeAll(async () => {
     await bucket.put(`presets/${PRESET}/${file}`, bytes);
     await bucket.put(`presets/${PRESET}-copy/${file}`, bytes); // same architecture, another base name
   }
+  const gemmaFiles = collectPresetFiles();
+  await gemma.backbone.saveToPreset(gemmaFiles);
+  await publishPreset(r2Runner, GEMMA, gemmaFiles.files);
   // A preset far over the 128 MB isolate budget (only its config is needed to route it).
   const hf = JSON.parse(readFileSync(`${golden.dir}/config.json`, "utf8"));
   await bucket.put("presets/huge-distilbert/config.json", JSON.stringify({ ...hf, dim: 2048, hidden_dim: 8192, n_layers: 24, n_heads: 16 }));
@@ -181,6 +220,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mf?.dispose();
+  await new Promise((resolve) => (runnerServer ? runnerServer.close(resolve) : resolve(undefined)));
+  await runner?.close();
 });
 
 describe("edge worker: public routes and errors", () => {
@@ -456,7 +497,7 @@ describe("edge worker: forward in the isolate", () => {
     expect(maxAbsDiff(got, golden.lastHiddenState, golden.validLengths)).toBeGreaterThan(1e-3);
   });
 
-  it("errors: 400 bad JSON, 404 unknown preset, 413 too many tokens, 422 ragged / out of range / too many rows, 422 adapter for another base, 503 over budget", async () => {
+  it("errors: 400 bad JSON, 404 unknown preset, 413 too many tokens, 422 ragged / out of range / too many rows, 422 adapter for another base; over budget goes to the runner", async () => {
     const post = (preset: string, body: unknown, q = "") => call("POST", `/v1/models/${preset}/forward${q}`, { key: t.key, body });
     expect((await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: "{", headers: { "content-type": "application/json" } })).status).toBe(400);
     const unknown = await post("no-such-preset", { token_ids: [[1]] });
@@ -470,9 +511,10 @@ describe("edge worker: forward in the isolate", () => {
     expect((await post(PRESET, { token_ids: Array.from({ length: 65 }, () => [1]) })).status).toBe(422);
     expect((await post(PRESET, { token_ids: Array.from({ length: 64 }, () => new Array(300).fill(1)) })).status).toBe(413);
     expect((await post(PRESET, { ids: [[1]] })).status).toBe(422);
+    // over the isolate budget: routed to the runner pool, whose runner has no such preset (no record.json)
     const huge = await post("huge-distilbert", { token_ids: [[1]] });
-    expect(huge.status).toBe(503);
-    expect(huge.json.error).toMatchObject({ type: "server_error", code: "runner_unavailable" });
+    expect(huge.headers.get("x-edgebone-backend")).toBe("runner");
+    expect(huge.status).toBe(404);
     expect((await post(PRESET, { token_ids: [[1]] }, "?adapter=missing")).status).toBe(404);
     expect((await putAdapter(t.key, "other-base", await adapterBytes(30), `${PRESET}-copy`)).status).toBe(201);
     const mismatch = await post(PRESET, { token_ids: [[1]] }, "?adapter=other-base");
@@ -705,5 +747,69 @@ describe("edge worker: Workers RPC from a second worker (service binding)", () =
     expect(foreign.message).toMatch(/^404 adapter_not_found/);
     expect((await rpc("forward", "eb_nope", PRESET, { token_ids: [[1]] })).message).toMatch(/^401 invalid_api_key/);
     expect((await rpc("forward", t.key, "nope", { token_ids: [[1]] })).message).toMatch(/^404 preset_not_found/);
+  });
+});
+
+describe("edge worker: routing to the GPU runner pool", () => {
+  let t: { key: string; tenantId: string };
+  let other: { key: string; tenantId: string };
+  const ids = [[2, 10, 20, 30, 40], [2, 11, 21, 0, 0]];
+  const mask = [[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]];
+  beforeAll(async () => {
+    t = await tenantWithKey("runner-tenant");
+    other = await tenantWithKey("runner-other");
+  });
+
+  it("Gemma runs on the runner (header says where) and equals the library; adapters are published and pinned", async () => {
+    const session = await gemma.backbone.createSession(wasmRuntime(), { lora: true });
+    const res = await call("POST", `/v1/models/${GEMMA}/forward`, { key: t.key, body: { token_ids: ids, padding_mask: mask } });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    expect(res.headers.get("x-edgebone-backend")).toBe("runner");
+    expect(res.headers.get("x-edgebone-runner")).toBe("test-runner");
+    const base = await reference(session, ids, [null, null], mask);
+    const got = Float32Array.from(res.json.sequence_output.data);
+    const valid = (x: ArrayLike<number>) => Array.from(x).filter((_, i) => mask[Math.floor(i / (5 * 32))][Math.floor(i / 32) % 5] === 1);
+    expect(maxDiff(valid(got), valid(base))).toBeLessThanOrEqual(1e-4);
+
+    const v1 = initLora(gemma.backbone.loraTargets(), 4, 300, true);
+    const bytes = await loraSafetensorsFormat.encode(v1, gemma.backbone);
+    const put = await putAdapter(t.key, "g", bytes, GEMMA);
+    expect(put.status).toBe(201);
+    const withAdapter = await call("POST", `/v1/models/${GEMMA}/forward?adapter=g`, { key: t.key, body: { token_ids: ids, padding_mask: mask } });
+    expect(withAdapter.status, JSON.stringify(withAdapter.json)).toBe(200);
+    const decoded = await loraSafetensorsFormat.decode(bytes, gemma.backbone, "g");
+    const expected = await reference(session, ids, [decoded, decoded], mask);
+    expect(maxDiff(valid(Float32Array.from(withAdapter.json.sequence_output.data)), valid(expected))).toBeLessThanOrEqual(1e-4);
+    const record = JSON.parse(new TextDecoder().decode((await r2Get(`adapters/${t.tenantId}/g.lora.safetensors.record.json`))!));
+    expect(record.sha256).toBe(put.json.sha256);
+
+    // a new version is re-published before the runner is asked for it
+    const v2 = initLora(gemma.backbone.loraTargets(), 4, 301, true);
+    const bytes2 = await loraSafetensorsFormat.encode(v2, gemma.backbone);
+    const put2 = await putAdapter(t.key, "g", bytes2, GEMMA);
+    const again = await call("POST", `/v1/models/${GEMMA}/forward?adapter=g`, { key: t.key, body: { token_ids: ids, padding_mask: mask } });
+    const expected2 = await reference(session, ids, [await loraSafetensorsFormat.decode(bytes2, gemma.backbone, "g2"), null], mask);
+    expect(maxDiff(valid(Float32Array.from(again.json.sequence_output.data)).slice(0, 5 * 32), valid(expected2).slice(0, 5 * 32))).toBeLessThanOrEqual(1e-4);
+    expect(JSON.parse(new TextDecoder().decode((await r2Get(`adapters/${t.tenantId}/g.lora.safetensors.record.json`))!)).sha256).toBe(put2.json.sha256);
+
+    // another tenant cannot reach it through the runner either
+    expect((await call("POST", `/v1/models/${GEMMA}/forward?adapter=g`, { key: other.key, body: { token_ids: ids } })).status).toBe(404);
+    // deleting removes the runner copy too
+    expect((await call("DELETE", "/v1/adapters/g", { key: t.key })).status).toBe(200);
+    expect(await r2Get(`adapters/${t.tenantId}/g.lora.safetensors`)).toBeNull();
+  });
+
+  it("Gemma embeddings pool the last token; ids out of range are a 422 before any runner call", async () => {
+    const session = await gemma.backbone.createSession(wasmRuntime());
+    const res = await call("POST", "/v1/embeddings", { key: t.key, body: { model: GEMMA, input: [[2, 10, 20, 30, 40], [2, 11, 21]] } });
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    for (const [i, row] of [[2, 10, 20, 30, 40], [2, 11, 21]].entries()) {
+      const out = (await session.forward(tokenBatch([row]))).sequenceOutput.data as Float32Array;
+      const last = out.slice((row.length - 1) * 32, row.length * 32);
+      const n = Math.hypot(...last);
+      expect(maxDiff(res.json.data[i].embedding, last.map((x) => x / n))).toBeLessThanOrEqual(1e-4);
+    }
+    const bad = await call("POST", `/v1/models/${GEMMA}/forward`, { key: t.key, body: { token_ids: [[1, 64]] } });
+    expect(bad.status).toBe(422);
   });
 });

@@ -10,15 +10,16 @@ import { drizzle } from "drizzle-orm/d1";
 import { eq, sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { InputError, Preprocessor, tokenBatch, toFloat32, type LoraAdapter } from "../shared/index.js";
-import { findReadyAdapter, deleteAdapter, isAdapterName, listReadyAdapters, parseAdapter, publicAdapter, storeAdapter } from "./adapters.js";
+import { InputError, Preprocessor, checkBatch, tokenBatch, toFloat32, type Backbone } from "../shared/index.js";
+import { findReadyAdapter, deleteAdapter, type AdapterRow, isAdapterName, listReadyAdapters, parseAdapter, publicAdapter, storeAdapter } from "./adapters.js";
 import { newKey, requireAdmin, requireTenant, sha256Hex } from "./auth.js";
 import type { AppEnv, Db } from "./context.js";
 import * as schema from "./db/schema.js";
 import { numberVar } from "./env.js";
 import { ApiError, badRequest, errorBody, errorResponse, notFound, unprocessable } from "./errors.js";
-import { embed, parseModel, toBase64 } from "./embeddings.js";
-import { Services, type AppOptions, type LoadedModel } from "./services.js";
+import { embed, parseModel, toBase64, type RunBatch } from "./embeddings.js";
+import { deleteRunnerCopy } from "./runner-backend.js";
+import { Services, type AppOptions } from "./services.js";
 
 export const VERSION = "0.1.0";
 export const MAX_BATCH_ROWS = 64;
@@ -98,12 +99,49 @@ export async function recordUsage(db: Db, tenantId: string, tokens: number): Pro
     });
 }
 
-/** The tenant's ready adapter `name` for `preset`, decoded (404 unknown, 422 for another base). */
-async function tenantAdapter(c: Context<AppEnv>, preset: string, name: string, model: LoadedModel, param: string): Promise<LoraAdapter> {
+/** The tenant's ready adapter `name` for `preset` (404 unknown or another tenant's, 422 for another base). */
+async function adapterRow(c: Context<AppEnv>, preset: string, name: string, param: string): Promise<AdapterRow> {
   const row = isAdapterName(name) ? await findReadyAdapter(c.var.db, c.var.tenantId, name) : undefined;
   if (!row) throw notFound(`adapter "${name}" not found`, "adapter_not_found");
   if (row.basePreset !== preset) throw unprocessable(`adapter "${name}" was uploaded for preset "${row.basePreset}", not "${preset}"`, "adapter_base_mismatch", param);
-  return c.var.services.adapter(row.id, row.r2Key, model.backbone);
+  return row;
+}
+
+interface Executor {
+  backbone: Backbone;
+  backend: "isolate" | "runner";
+  /** Runs one padded batch; sets `x-edgebone-runner` when a runner answered. */
+  run: RunBatch;
+}
+
+/** Where and how `preset` (with the tenant's adapter, if named) runs: the isolate's session or the runner pool. */
+async function executor(c: Context<AppEnv>, preset: string, adapterName: string | undefined, param: string): Promise<Executor> {
+  const services = c.var.services;
+  const { backbone, where } = await services.placement(preset);
+  const row = adapterName === undefined ? null : await adapterRow(c, preset, adapterName, param);
+  c.header("x-edgebone-backend", where);
+  if (where === "runner") {
+    return {
+      backbone,
+      backend: where,
+      run: async (tokenIds, paddingMask) => {
+        checkBatch(tokenBatch(tokenIds, paddingMask), { vocabularySize: backbone.vocabularySize, maxSequenceLength: backbone.maxSequenceLength });
+        const result = await services.runners.forward(c.env, { preset, tenantId: c.var.tenantId, adapter: row, tokenIds, paddingMask });
+        if (result.runnerId) c.header("x-edgebone-runner", result.runnerId);
+        return result;
+      },
+    };
+  }
+  const model = await services.model(preset);
+  const adapters = row ? [await services.adapter(row.id, row.r2Key, model.backbone)] : [];
+  return {
+    backbone: model.backbone,
+    backend: where,
+    run: async (tokenIds, paddingMask) => {
+      const { sequenceOutput } = await model.session.forward(tokenBatch(tokenIds, paddingMask), { adapters });
+      return { shape: sequenceOutput.shape, data: toFloat32(sequenceOutput) };
+    },
+  };
 }
 
 export function createApp(options: AppOptions): Hono<AppEnv> {
@@ -220,6 +258,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   v1.delete("/adapters/:name", async (c) => {
     const name = c.req.param("name");
     if (!(await deleteAdapter(c.var.db, c.env.BUCKET, c.var.tenantId, name))) throw notFound(`adapter "${name}" not found`, "adapter_not_found");
+    await deleteRunnerCopy(c.env.BUCKET, c.var.tenantId, name);
     return c.json({ object: "adapter", id: name, deleted: true });
   });
 
@@ -232,27 +271,23 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     if (batch.batchSize * batch.sequenceLength > MAX_BATCH_TOKENS) {
       throw new ApiError(413, `${batch.batchSize}×${batch.sequenceLength} tokens exceed the limit of ${MAX_BATCH_TOKENS} per request`, "too_many_tokens", "token_ids");
     }
-    const services = c.var.services;
     const t0 = performance.now();
-    const model = await services.model(preset);
-    const adapters = adapterName === undefined ? [] : [await tenantAdapter(c, preset, adapterName, model, "adapter")];
+    const exec = await executor(c, preset, adapterName, "adapter");
     const t1 = performance.now();
-    const { sequenceOutput } = await model.session.forward(batch, { adapters });
+    const { shape, data } = await exec.run(body.token_ids, Array.from({ length: batch.batchSize }, (_, b) => Array.from(batch.paddingMask.subarray(b * batch.sequenceLength, (b + 1) * batch.sequenceLength))));
     const t2 = performance.now();
     let tokens = 0;
     for (const m of batch.paddingMask) tokens += m;
     await recordUsage(c.var.db, c.var.tenantId, tokens);
-    const data = toFloat32(sequenceOutput);
-    c.header("x-edgebone-backend", "isolate");
     c.header("x-queue-time", String(Math.round(t1 - t0)));
     c.header("x-inference-time", String(Math.round(t2 - t1)));
     c.header("x-compute-time", String(Math.round(t2 - t0)));
     if ((c.req.header("accept") ?? "").includes("application/octet-stream")) {
-      c.header("x-shape", sequenceOutput.shape.join(","));
+      c.header("x-shape", shape.join(","));
       c.header("x-dtype", "float32");
       return c.body(new Uint8Array(Float32Array.from(data).buffer), 200, { "content-type": "application/octet-stream" });
     }
-    return c.json({ sequence_output: { shape: sequenceOutput.shape, data: Array.from(data) } });
+    return c.json({ sequence_output: { shape, data: Array.from(data) } });
   });
 
   v1.post("/embeddings", async (c) => {
@@ -263,13 +298,11 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const ids = texts ? undefined : Array.isArray(input[0]) ? (input as number[][]) : [input as number[]];
     const services = c.var.services;
     const t0 = performance.now();
-    const model = await services.model(preset);
-    const adapters = adapterName === undefined ? [] : [await tenantAdapter(c, preset, adapterName, model, "model")];
-    const pooling = await services.pooling(preset, model.backbone);
+    const exec = await executor(c, preset, adapterName, "model");
+    const pooling = await services.pooling(preset, exec.backbone);
     const t1 = performance.now();
-    const result = await embed(model, () => services.preprocessor(preset), pooling, { texts, ids, truncate: body.truncate, dimensions: body.dimensions }, adapters, MAX_BATCH_ROWS);
+    const result = await embed(exec.run, () => services.preprocessor(preset), pooling, { texts, ids, truncate: body.truncate, dimensions: body.dimensions }, MAX_BATCH_ROWS);
     await recordUsage(c.var.db, c.var.tenantId, result.promptTokens);
-    c.header("x-edgebone-backend", "isolate");
     c.header("x-queue-time", String(Math.round(t1 - t0)));
     c.header("x-tokenization-time", String(Math.round(result.tokenizationMs)));
     c.header("x-inference-time", String(Math.round(result.inferenceMs)));
@@ -300,10 +333,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const body = await jsonBody(c, teiEmbedBody);
     const { preset, adapter: adapterName } = teiModelOf(c, body.model);
     const services = c.var.services;
-    const model = await services.model(preset);
-    const adapters = adapterName === undefined ? [] : [await tenantAdapter(c, preset, adapterName, model, "model")];
-    const pooling = await services.pooling(preset, model.backbone);
-    const result = await embed(model, () => services.preprocessor(preset), pooling, { texts: asList(body.inputs), truncate: body.truncate, dimensions: body.dimensions, normalize: body.normalize }, adapters, MAX_BATCH_ROWS);
+    const exec = await executor(c, preset, adapterName, "model");
+    const pooling = await services.pooling(preset, exec.backbone);
+    const result = await embed(exec.run, () => services.preprocessor(preset), pooling, { texts: asList(body.inputs), truncate: body.truncate, dimensions: body.dimensions, normalize: body.normalize }, MAX_BATCH_ROWS);
     await recordUsage(c.var.db, c.var.tenantId, result.promptTokens);
     c.header("x-tokenization-time", String(Math.round(result.tokenizationMs)));
     c.header("x-inference-time", String(Math.round(result.inferenceMs)));
@@ -314,15 +346,13 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const body = await jsonBody(c, teiEmbedAllBody);
     const { preset, adapter: adapterName } = teiModelOf(c, body.model);
     const services = c.var.services;
-    const model = await services.model(preset);
-    const adapters = adapterName === undefined ? [] : [await tenantAdapter(c, preset, adapterName, model, "model")];
+    const exec = await executor(c, preset, adapterName, "model");
     const p = await services.preprocessor(preset);
     const texts = asList(body.inputs);
     if (texts.length > MAX_BATCH_ROWS) throw unprocessable(`${texts.length} inputs exceed the limit of ${MAX_BATCH_ROWS}`, "too_many_inputs", "inputs");
     const pre = (body.truncate ? new Preprocessor(p.tokenizer, { truncate: "right" }, p.sequenceLength) : p).call(texts);
-    const { sequenceOutput } = await model.session.forward(tokenBatch(pre.tokenIds, pre.paddingMask), { adapters });
-    const [, seq, hidden] = sequenceOutput.shape;
-    const data = toFloat32(sequenceOutput);
+    const { shape, data } = await exec.run(pre.tokenIds, pre.paddingMask);
+    const [, seq, hidden] = shape;
     let tokens = 0;
     const out = pre.paddingMask.map((mask, b) => {
       const rows: number[][] = [];

@@ -7,9 +7,8 @@
  * window's) unless the request asks for truncation. `dimensions` keeps the first d components and
  * re-normalises (Matryoshka style, as OpenAI's text-embedding-3 models do).
  */
-import { Preprocessor, tokenBatch, type Backbone, type LoraAdapter, type Preprocessed } from "../shared/index.js";
+import { Preprocessor, type Backbone, type Preprocessed } from "../shared/index.js";
 import { ApiError, unprocessable } from "./errors.js";
-import type { LoadedModel } from "./services.js";
 
 export type Pooling = "mean" | "cls" | "last";
 export const POOLINGS: readonly Pooling[] = ["mean", "cls", "last"];
@@ -81,17 +80,12 @@ function padIds(rows: number[][]): Preprocessed {
 }
 
 /**
- * Embeds texts or id rows with a loaded model (and optionally one adapter for every row). `maxRows` bounds
+ * Embeds texts or id rows with `run` (the isolate's session or the runner pool, adapter included). `maxRows` bounds
  * the windows one request may produce (422 beyond).
  */
-export async function embed(
-  model: LoadedModel,
-  preprocessor: () => Promise<Preprocessor>,
-  pooling: Pooling,
-  input: EmbedInput,
-  adapters: LoraAdapter[],
-  maxRows: number,
-): Promise<EmbedResult> {
+export type RunBatch = (tokenIds: number[][], paddingMask: number[][]) => Promise<{ shape: readonly number[]; data: Float32Array }>;
+
+export async function embed(run: RunBatch, preprocessor: () => Promise<Preprocessor>, pooling: Pooling, input: EmbedInput, maxRows: number): Promise<EmbedResult> {
   const t0 = performance.now();
   let pre: Preprocessed;
   let count: number;
@@ -115,10 +109,9 @@ export async function embed(
     throw unprocessable(`the input makes ${pre.tokenIds.length} rows (windows), over the limit of ${maxRows} per request`, "too_many_inputs", "input");
   }
   const t1 = performance.now();
-  const { sequenceOutput } = await model.session.forward(tokenBatch(pre.tokenIds, pre.paddingMask), { adapters });
+  const { shape, data } = await run(pre.tokenIds, pre.paddingMask);
   const t2 = performance.now();
-  const [, seq, hidden] = sequenceOutput.shape;
-  const data = sequenceOutput.data as Float32Array;
+  const [, seq, hidden] = shape;
 
   const sums: { v: Float32Array; w: number }[] = Array.from({ length: count }, () => ({ v: new Float32Array(hidden), w: 0 }));
   let promptTokens = 0;

@@ -9,6 +9,7 @@ import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
 import { ApiError, notFound } from "./errors.js";
 import { isPresetName, R2PresetStore } from "./r2-preset-store.js";
+import { RunnerBackend } from "./runner-backend.js";
 
 export const MiB = 1024 * 1024;
 /** onnxruntime-web's WASM heap, the graph and the per-request activations, beyond the weights. */
@@ -52,6 +53,7 @@ export class Services {
   private readonly configs = new AsyncLruCache<Backbone>(Number.POSITIVE_INFINITY, () => 1);
   readonly models: AsyncLruCache<LoadedModel>;
   readonly adapters = new AsyncLruCache<LoraAdapter>(32 * MiB, adapterBytes);
+  readonly runners = new RunnerBackend();
   private readonly preprocessors = new AsyncLruCache<Preprocessor>(64, () => 1);
   private readonly poolings = new AsyncLruCache<Pooling>(Number.POSITIVE_INFINITY, () => 0);
 
@@ -80,17 +82,20 @@ export class Services {
     });
   }
 
-  /** The preset's session in this isolate; 503 when its footprint exceeds the isolate budget. */
+  /**
+   * Where a preset runs: in this isolate when its estimated footprint fits the budget, on the runner pool
+   * otherwise and for every Gemma (decoder-sized vocabularies and unbounded sequences).
+   */
+  async placement(preset: string): Promise<{ backbone: Backbone; where: "isolate" | "runner"; footprint: number }> {
+    const backbone = await this.config(preset);
+    const footprint = estimateFootprint(backbone);
+    const where = /gemma/i.test(backbone.className) || footprint > this.budgetBytes ? "runner" : "isolate";
+    return { backbone, where, footprint };
+  }
+
+  /** The preset's session in this isolate (callers check `placement` first). */
   async model(preset: string): Promise<LoadedModel> {
-    const config = await this.config(preset);
-    const footprint = estimateFootprint(config);
-    if (footprint > this.budgetBytes) {
-      throw new ApiError(
-        503,
-        `preset "${preset}" needs about ${Math.ceil(footprint / MiB)} MB, over this isolate's ${Math.round(this.budgetBytes / MiB)} MB budget, and forwarding to the runner pool is not available yet`,
-        "runner_unavailable",
-      );
-    }
+    const footprint = estimateFootprint(await this.config(preset));
     return this.models.get(preset, async () => {
       const backbone = await Backbone.fromPreset(preset, { store: this.store });
       const session = await backbone.createSession(this.options.runtime(), { lora: true });
