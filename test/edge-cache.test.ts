@@ -63,3 +63,56 @@ describe("RunnerBackend", () => {
     expect(pool.status().map((r) => r.url)).toEqual(["http://127.0.0.1:1", "http://127.0.0.1:2"]);
   });
 });
+
+describe("OpenAPI document", () => {
+  it("documents every route of the app, with request bodies from the validation schemas", async () => {
+    const { createApp } = await import("../workers/app.js");
+    const { openApiDocument } = await import("../workers/openapi.js");
+    const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: object } }> } }>> };
+    expect(doc.openapi).toBe("3.1.0");
+    const app = createApp({ runtime: () => { throw new Error("unused"); } });
+    const routes = app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+    expect(routes.length).toBeGreaterThan(15);
+    for (const route of new Set(routes)) {
+      const [method, path] = route.split(" ");
+      expect(doc.paths[path]?.[method], route).toBeDefined();
+    }
+    expect(Object.keys(doc.paths["/v1/embeddings"].post.requestBody!.content["application/json"].schema.properties!)).toEqual(
+      expect.arrayContaining(["model", "input", "encoding_format", "dimensions"]),
+    );
+  });
+});
+
+describe("Limiter", () => {
+  it("runs `concurrency` tasks at once, queues up to `queue`, refuses the rest with 429", async () => {
+    const { Limiter } = await import("../workers/limiter.js");
+    const limiter = new Limiter(2, 1);
+    const gates: (() => void)[] = [];
+    let maxRunning = 0;
+    let running = 0;
+    const task = () =>
+      limiter.run(async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise<void>((r) => gates.push(r));
+        running--;
+        return "done";
+      });
+    const a = task();
+    const b = task();
+    const c = task(); // queued
+    await expect(task()).rejects.toMatchObject({ status: 429, code: "over_capacity" });
+    expect([limiter.inFlight, limiter.queued]).toEqual([2, 1]);
+    await Promise.resolve();
+    gates.shift()!();
+    await a;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(limiter.queued).toBe(0);
+    while (gates.length) gates.shift()!();
+    await new Promise((r) => setTimeout(r, 0));
+    while (gates.length) gates.shift()!();
+    expect(await Promise.all([b, c])).toEqual(["done", "done"]);
+    expect(maxRunning).toBe(2);
+    expect(limiter.inFlight).toBe(0);
+  });
+});

@@ -232,6 +232,13 @@ describe("edge worker: public routes and errors", () => {
     expect(info.json).toMatchObject({ model_id: "edgebone", edge_memory_budget_mb: 128 });
   });
 
+  it("GET /openapi.json is public", async () => {
+    const doc = await call("GET", "/openapi.json");
+    expect(doc.status).toBe(200);
+    expect(doc.json.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.json.paths)).toContain("/v1/embeddings");
+  });
+
   it("unknown routes: OpenAI shape under /v1, TEI shape elsewhere", async () => {
     const v1 = await call("GET", "/v1/nope");
     // /v1/* needs a key first

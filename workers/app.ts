@@ -10,6 +10,9 @@ import { drizzle } from "drizzle-orm/d1";
 import { eq, sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
+import { embeddingsBody, forwardBody, keyBody, teiDecodeBody, teiEmbedAllBody, teiEmbedBody, teiTokenizeBody, tenantBody } from "./schemas.js";
+import { openApiDocument } from "./openapi.js";
+import { VERSION_INFO } from "./version.js";
 import { InputError, Preprocessor, checkBatch, tokenBatch, toFloat32, type Backbone } from "../shared/index.js";
 import { findReadyAdapter, deleteAdapter, type AdapterRow, isAdapterName, listReadyAdapters, parseAdapter, publicAdapter, storeAdapter } from "./adapters.js";
 import { newKey, requireAdmin, requireTenant, sha256Hex } from "./auth.js";
@@ -21,7 +24,7 @@ import { embed, parseModel, toBase64, type RunBatch } from "./embeddings.js";
 import { deleteRunnerCopy } from "./runner-backend.js";
 import { Services, type AppOptions } from "./services.js";
 
-export const VERSION = "0.1.0";
+export const VERSION = VERSION_INFO.version;
 export const MAX_BATCH_ROWS = 64;
 export const MAX_BATCH_TOKENS = 16_384;
 const DEFAULT_ADAPTER_MAX_BYTES = 64 * 1024 * 1024;
@@ -49,40 +52,6 @@ async function readLimited(c: Context<AppEnv>, max: number): Promise<Uint8Array>
   if (bytes.byteLength > max) throw new ApiError(413, `payload of ${bytes.byteLength} bytes exceeds the limit of ${max} bytes`, "payload_too_large");
   return bytes;
 }
-
-const tenantBody = z.object({ name: z.string().min(1).max(200) }).strict();
-const keyBody = z.object({ name: z.string().min(1).max(200).optional() }).strict();
-const intMatrix = z.array(z.array(z.number().int())).min(1);
-const forwardBody = z
-  .object({
-    token_ids: intMatrix,
-    padding_mask: intMatrix.optional(),
-    adapter: z.string().optional(),
-  })
-  .strict();
-
-const embeddingsBody = z
-  .object({
-    model: z.string().min(1),
-    input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number().int()).min(1), z.array(z.array(z.number().int())).min(1)]),
-    encoding_format: z.enum(["float", "base64"]).optional(),
-    dimensions: z.number().int().positive().optional(),
-    user: z.string().optional(),
-    /** Edgebone extension: cut long texts at the sequence length instead of chunking and pooling them. */
-    truncate: z.boolean().optional(),
-  })
-  .strict();
-
-const teiInputs = z.union([z.string(), z.array(z.string()).min(1)]);
-const teiModel = z.string().min(1).optional();
-const teiEmbedBody = z
-  .object({ inputs: teiInputs, normalize: z.boolean().optional(), truncate: z.boolean().optional(), dimensions: z.number().int().positive().optional(), model: teiModel })
-  .passthrough();
-const teiEmbedAllBody = z.object({ inputs: teiInputs, truncate: z.boolean().optional(), model: teiModel }).passthrough();
-const teiTokenizeBody = z.object({ inputs: teiInputs, add_special_tokens: z.boolean().optional(), model: teiModel }).passthrough();
-const teiDecodeBody = z
-  .object({ ids: z.union([z.array(z.number().int().nonnegative()), z.array(z.array(z.number().int().nonnegative()))]), skip_special_tokens: z.boolean().optional(), model: teiModel })
-  .passthrough();
 
 function utcDay(now = new Date()): string {
   return now.toISOString().slice(0, 10);
@@ -138,7 +107,8 @@ async function executor(c: Context<AppEnv>, preset: string, adapterName: string 
     backbone: model.backbone,
     backend: where,
     run: async (tokenIds, paddingMask) => {
-      const { sequenceOutput } = await model.session.forward(tokenBatch(tokenIds, paddingMask), { adapters });
+      const batch = tokenBatch(tokenIds, paddingMask);
+      const { sequenceOutput } = await services.limiter.run(() => model.session.forward(batch, { adapters }));
       return { shape: sequenceOutput.shape, data: toFloat32(sequenceOutput) };
     },
   };
@@ -165,6 +135,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   });
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.get("/info", (c) =>
     c.json({
       model_id: "edgebone",

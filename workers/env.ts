@@ -28,6 +28,9 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** Isolate memory budget in MB (default 128): presets whose estimated footprint exceeds it are not run here. */
   EDGE_MEMORY_BUDGET_MB?: string;
+  /** Inferences run at once in the isolate (default 2) and how many may wait (default 64) before 429. */
+  EDGE_MAX_CONCURRENCY?: string;
+  EDGE_MAX_QUEUE?: string;
   /** Largest accepted adapter upload in bytes (default 64 MiB). */
   ADAPTER_MAX_BYTES?: string;
   /** Age in seconds after which the sweeper removes pending uploads and unreferenced objects (default 900). */

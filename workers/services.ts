@@ -9,6 +9,7 @@ import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
 import { ApiError, notFound } from "./errors.js";
 import { isPresetName, R2PresetStore } from "./r2-preset-store.js";
+import { Limiter } from "./limiter.js";
 import { RunnerBackend } from "./runner-backend.js";
 
 export const MiB = 1024 * 1024;
@@ -54,6 +55,7 @@ export class Services {
   readonly models: AsyncLruCache<LoadedModel>;
   readonly adapters = new AsyncLruCache<LoraAdapter>(32 * MiB, adapterBytes);
   readonly runners = new RunnerBackend();
+  readonly limiter: Limiter;
   private readonly preprocessors = new AsyncLruCache<Preprocessor>(64, () => 1);
   private readonly poolings = new AsyncLruCache<Pooling>(Number.POSITIVE_INFINITY, () => 0);
 
@@ -65,6 +67,7 @@ export class Services {
     this.store = new R2PresetStore(bucket);
     this.budgetBytes = numberVar(env.EDGE_MEMORY_BUDGET_MB, 128) * MiB;
     this.models = new AsyncLruCache<LoadedModel>(this.budgetBytes, (m) => m.bytes);
+    this.limiter = new Limiter(numberVar(env.EDGE_MAX_CONCURRENCY, 2), numberVar(env.EDGE_MAX_QUEUE, 64));
   }
 
   /** The preset's backbone built from its config.json alone (weights are never materialised). 404 if absent. */
