@@ -11,6 +11,10 @@ import { createRequire } from "node:module";
 import { build } from "esbuild";
 import { FormData, Miniflare } from "miniflare";
 import OpenAI from "openai";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { installPreset } from "../workers/tools/install-preset.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   Backbone,
@@ -818,5 +822,35 @@ describe("edge worker: routing to the GPU runner pool", () => {
     }
     const bad = await call("POST", `/v1/models/${GEMMA}/forward`, { key: t.key, body: { token_ids: [[1, 64]] } });
     expect(bad.status).toBe(422);
+  });
+});
+
+describe("edge worker: preset install through the admin API", () => {
+  it("installs a local preset dir (record.json last, sha256-verified) and serves it at once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "edgebone-install-"));
+    for (const [file, bytes] of presetFiles) {
+      mkdirSync(join(dir, file, ".."), { recursive: true });
+      writeFileSync(join(dir, file), bytes);
+    }
+    expect([...presetFiles.keys()].some((f) => f.startsWith("assets/"))).toBe(true); // KerasHub tokenizer assets: nested
+    const progress: string[] = [];
+    const record = await installPreset({ dir, name: "installed", url: baseUrl.href, token: ADMIN, onProgress: (f) => progress.push(f) });
+    expect(Object.keys(record.files).sort()).toEqual([...presetFiles.keys()].filter((f) => !f.includes("/")).sort());
+    expect(progress).toContain("model.safetensors");
+    expect(progress.at(-1)).toBe("record.json");
+    expect(await r2Keys("presets/installed/")).toEqual([...[...presetFiles.keys()].map((f) => `presets/installed/${f}`), "presets/installed/record.json"].sort());
+    const t = await tenantWithKey("install-tenant");
+    const res = await call("POST", "/v1/models/installed/forward", { key: t.key, body: { token_ids: golden.inputIds, padding_mask: golden.attentionMask } });
+    expect(res.status).toBe(200);
+    const got = { dtype: "float32" as const, shape: res.json.sequence_output.shape, data: Float32Array.from(res.json.sequence_output.data) };
+    expect(maxAbsDiff(got, golden.lastHiddenState, golden.validLengths)).toBeLessThanOrEqual(1e-4);
+
+    // auth, names and integrity
+    await expect(installPreset({ dir, name: "x", url: baseUrl.href, token: "wrong" })).rejects.toThrow(/403/);
+    expect((await call("PUT", "/admin/presets/..%2Fx/config.json", { key: ADMIN, body: "{}" })).status).toBe(422);
+    const bad = await fetch(new URL("/admin/presets/x/config.json", baseUrl), { method: "PUT", headers: { authorization: `Bearer ${ADMIN}`, "x-sha256": "0".repeat(64) }, body: "{}" }).then(async (r) => ({ status: r.status, json: (await r.json()) as Json }));
+    expect(bad.status, JSON.stringify(bad.json)).toBe(422);
+    expect(bad.json.error_type).toBe("Validation");
+    expect(await r2Keys("presets/x/")).toEqual([]);
   });
 });

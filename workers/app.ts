@@ -22,6 +22,7 @@ import { numberVar } from "./env.js";
 import { ApiError, badRequest, errorBody, errorResponse, notFound, unprocessable } from "./errors.js";
 import { embed, parseModel, toBase64, type RunBatch } from "./embeddings.js";
 import { deleteRunnerCopy } from "./runner-backend.js";
+import { isPresetName, presetKey } from "./r2-preset-store.js";
 import { Services, type AppOptions } from "./services.js";
 
 export const VERSION = VERSION_INFO.version;
@@ -173,6 +174,28 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const rows = await c.var.db.update(schema.apiKeys).set({ revokedAt: now }).where(eq(schema.apiKeys.id, id)).returning({ id: schema.apiKeys.id, revokedAt: schema.apiKeys.revokedAt });
     if (!rows.length) throw notFound(`API key "${id}" not found`, "key_not_found");
     return c.json({ id, revoked: true });
+  });
+  // Preset install (workers/tools/install-preset.ts): files are streamed into R2 under presets/<name>/<file>;
+  // the client sends record.json last, so a runner never sees a preset without all its files.
+  admin.put("/presets/:name/:file{.+}", async (c) => {
+    const name = c.req.param("name");
+    const file = c.req.param("file");
+    if (!isPresetName(name)) throw unprocessable(`invalid preset name "${name}"`, "invalid_preset_name", "name");
+    if (!file.split("/").every((part) => /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(part))) throw unprocessable(`invalid preset file name "${file}"`, "invalid_file_name", "file");
+    const length = Number(c.req.header("content-length") ?? NaN);
+    const body = c.req.raw.body;
+    if (!Number.isInteger(length) || length < 0 || !body) throw new ApiError(411, "send the file with a Content-Length", "length_required");
+    const sha256 = c.req.header("x-sha256");
+    if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) throw badRequest("x-sha256 must be 64 lowercase hex digits", "invalid_sha256");
+    let object;
+    try {
+      object = await c.env.BUCKET.put(presetKey(name, file), body, sha256 ? { sha256 } : undefined);
+    } catch (e) {
+      if (sha256 && /sha-?256|checksum|digest/i.test(String((e as Error).message))) throw unprocessable(`${file}: the body does not match x-sha256 ${sha256}`, "checksum_mismatch", "x-sha256");
+      throw e;
+    }
+    c.var.services.forgetPreset(name);
+    return c.json({ preset: name, file, size: object?.size ?? length }, 201);
   });
   app.route("/admin", admin);
 

@@ -14,7 +14,11 @@ export interface R2ObjectBodyLike extends R2ObjectLike {
 export interface R2BucketLike {
   get(key: string): Promise<R2ObjectBodyLike | null>;
   head(key: string): Promise<R2ObjectLike | null>;
-  put(key: string, value: ArrayBuffer | ArrayBufferView | string, options?: { customMetadata?: Record<string, string> }): Promise<R2ObjectLike | null>;
+  put(
+    key: string,
+    value: ArrayBuffer | ArrayBufferView | string | ReadableStream,
+    options?: { customMetadata?: Record<string, string>; sha256?: string },
+  ): Promise<R2ObjectLike | null>;
   delete(keys: string | string[]): Promise<void>;
   list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: R2ObjectLike[]; truncated: boolean; cursor?: string }>;
 }

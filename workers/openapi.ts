@@ -50,6 +50,15 @@ export function openApiDocument(): unknown {
       "/admin/tenants/{id}/keys": {
         post: { summary: "Create an API key (returned once)", security: admin, parameters: [pathParam("id", "tenant id")], requestBody: json(keyBody), responses: responses(teiError, okJson("the key"), [401, 403, 404, 422]) },
       },
+      "/admin/presets/{name}/{file}": {
+        put: {
+          summary: "Install one preset file into R2 (streamed; Content-Length required; x-sha256 verified by R2). Send record.json last.",
+          security: admin,
+          parameters: [pathParam("name", "preset name"), pathParam("file", "file path within the preset"), { name: "x-sha256", in: "header", required: false, schema: { type: "string" } }],
+          requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+          responses: { ...responses(teiError, okJson("stored"), [400, 401, 403, 411, 422]), "201": okJson("stored") },
+        },
+      },
       "/admin/keys/{id}": { delete: { summary: "Revoke an API key", security: admin, parameters: [pathParam("id", "key id")], responses: responses(teiError, okJson("revoked"), [401, 403, 404]) } },
       "/v1/models/{preset}/forward": {
         post: {

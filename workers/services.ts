@@ -70,6 +70,14 @@ export class Services {
     this.limiter = new Limiter(numberVar(env.EDGE_MAX_CONCURRENCY, 2), numberVar(env.EDGE_MAX_QUEUE, 64));
   }
 
+  /** Drops what this isolate cached for a preset (after a re-install; other isolates keep theirs until evicted). */
+  forgetPreset(preset: string): void {
+    this.configs.delete(preset);
+    this.models.delete(preset);
+    this.preprocessors.delete(preset);
+    this.poolings.delete(preset);
+  }
+
   /** The preset's backbone built from its config.json alone (weights are never materialised). 404 if absent. */
   config(preset: string): Promise<Backbone> {
     if (!isPresetName(preset)) return Promise.reject(notFound(`preset "${preset}" not found`, "preset_not_found"));
