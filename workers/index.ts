@@ -3,7 +3,8 @@
  * the cron sweeper for interrupted adapter uploads, and the `EdgeboneRpc` entrypoint.
  */
 import * as ort from "onnxruntime-web/wasm";
-import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+// A relative path: wrangler resolves module-rule imports against the importing file only, not node_modules.
+import ortWasm from "../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm";
 import { workerdWasmRuntime } from "../shared/index.js";
 import { createApp } from "./app.js";
 import { rpcEntrypoint } from "./rpc.js";
