@@ -647,6 +647,26 @@ describe("edge worker: /v1/embeddings (OpenAI-compatible)", () => {
     await expect(anonymous.embeddings.create({ model: PRESET, input })).rejects.toMatchObject({ status: 401, type: "authentication_error" });
   });
 
+  it("forward takes texts too; pooling is configurable per preset (edgebone.json)", async () => {
+    const texts = await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: { inputs: ["hello world", "the quick brown fox!"] } });
+    expect(texts.status).toBe(200);
+    expect(texts.json.token_ids).toEqual([[2, 19, 20, 3, 0, 0, 0], [2, 5, 6, 7, 8, 11, 3]]);
+    const ids = await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: { token_ids: texts.json.token_ids, padding_mask: texts.json.padding_mask } });
+    expect(texts.json.sequence_output).toEqual(ids.json.sequence_output);
+    expect((await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: { inputs: "x", token_ids: [[1]] } })).status).toBe(422);
+    const long = "hello world ".repeat(100);
+    expect((await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: { inputs: long } })).status).toBe(422);
+    expect((await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: { inputs: long, truncate: true } })).json.sequence_output.shape).toEqual([1, 64, 64]);
+
+    // cls pooling on a copy of the preset
+    await (await r2()).put(`presets/${PRESET}-copy/edgebone.json`, JSON.stringify({ pooling: "cls" }));
+    const cls = await embeddings(t.key, { model: `${PRESET}-copy`, input: [[2, 19, 20, 3]] });
+    const out = await call("POST", `/v1/models/${PRESET}-copy/forward`, { key: t.key, body: { token_ids: [[2, 19, 20, 3]] } });
+    const first = (out.json.sequence_output.data as number[]).slice(0, 64);
+    const n = Math.hypot(...first);
+    expect(maxDiff(cls.json.data[0].embedding, first.map((x) => x / n))).toBeLessThanOrEqual(1e-6);
+  });
+
   it("errors in OpenAI shape, and usage recorded per tenant in D1", async () => {
     const bad = async (body: unknown, status: number, code?: string) => {
       const res = await embeddings(t.key, body);

@@ -260,7 +260,20 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const preset = c.req.param("preset");
     const body = await jsonBody(c, forwardBody);
     const adapterName = c.req.query("adapter") ?? body.adapter;
-    const batch = tokenBatch(body.token_ids, body.padding_mask);
+    let tokenIds = body.token_ids;
+    let paddingMask = body.padding_mask;
+    const t00 = performance.now();
+    if (body.inputs !== undefined) {
+      const texts = typeof body.inputs === "string" ? [body.inputs] : body.inputs;
+      if (texts.length > MAX_BATCH_ROWS) throw unprocessable(`${texts.length} inputs exceed the limit of ${MAX_BATCH_ROWS} per request`, "too_many_inputs", "inputs");
+      await c.var.services.config(preset); // 404 before looking for a tokenizer
+      const p = await c.var.services.preprocessor(preset);
+      const pre = (body.truncate ? new Preprocessor(p.tokenizer, { truncate: "right" }, p.sequenceLength) : p).call(texts);
+      tokenIds = pre.tokenIds;
+      paddingMask = pre.paddingMask;
+      c.header("x-tokenization-time", String(Math.round(performance.now() - t00)));
+    }
+    const batch = tokenBatch(tokenIds, paddingMask);
     if (batch.batchSize > MAX_BATCH_ROWS) throw unprocessable(`${batch.batchSize} inputs exceed the limit of ${MAX_BATCH_ROWS} per request`, "too_many_inputs", "token_ids");
     if (batch.batchSize * batch.sequenceLength > MAX_BATCH_TOKENS) {
       throw new ApiError(413, `${batch.batchSize}×${batch.sequenceLength} tokens exceed the limit of ${MAX_BATCH_TOKENS} per request`, "too_many_tokens", "token_ids");
@@ -268,7 +281,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     const t0 = performance.now();
     const exec = await executor(c, preset, adapterName, "adapter");
     const t1 = performance.now();
-    const { shape, data } = await exec.run(body.token_ids, Array.from({ length: batch.batchSize }, (_, b) => Array.from(batch.paddingMask.subarray(b * batch.sequenceLength, (b + 1) * batch.sequenceLength))));
+    const { shape, data } = await exec.run(tokenIds!, Array.from({ length: batch.batchSize }, (_, b) => Array.from(batch.paddingMask.subarray(b * batch.sequenceLength, (b + 1) * batch.sequenceLength))));
     const t2 = performance.now();
     let tokens = 0;
     for (const m of batch.paddingMask) tokens += m;
@@ -281,7 +294,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       c.header("x-dtype", "float32");
       return c.body(new Uint8Array(Float32Array.from(data).buffer), 200, { "content-type": "application/octet-stream" });
     }
-    return c.json({ sequence_output: { shape, data: Array.from(data) } });
+    return c.json({ sequence_output: { shape, data: Array.from(data) }, ...(body.inputs !== undefined ? { token_ids: tokenIds, padding_mask: paddingMask } : {}) });
   });
 
   v1.post("/embeddings", async (c) => {

@@ -6,11 +6,17 @@ export const keyBody = z.object({ name: z.string().min(1).max(200).optional() })
 export const intMatrix = z.array(z.array(z.number().int())).min(1);
 export const forwardBody = z
   .object({
-    token_ids: intMatrix,
+    token_ids: intMatrix.optional(),
     padding_mask: intMatrix.optional(),
+    /** Texts instead of ids: tokenized with the preset's tokenizer (the response then carries the ids and mask). */
+    inputs: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+    /** With `inputs`: cut texts longer than the model's sequence length (default: 422 naming the length). */
+    truncate: z.boolean().optional(),
     adapter: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => (b.token_ids === undefined) !== (b.inputs === undefined), { message: "send either token_ids (with padding_mask) or inputs (texts)", path: ["token_ids"] })
+  .refine((b) => b.inputs === undefined || b.padding_mask === undefined, { message: "padding_mask goes with token_ids, not with inputs", path: ["padding_mask"] });
 
 export const embeddingsBody = z
   .object({
