@@ -116,3 +116,22 @@ describe("Limiter", () => {
     expect(limiter.inFlight).toBe(0);
   });
 });
+
+describe("RunnerBackend failures", () => {
+  it("503 no_healthy_runner when no runner answers before the deadline", async () => {
+    const { RunnerBackend } = await import("../workers/runner-backend.js");
+    const { createServer } = await import("node:net");
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, "127.0.0.1", () => {
+        const p = (server.address() as { port: number }).port;
+        server.close(() => resolve(p)); // closed: connections are refused
+      });
+    });
+    const env = { DB: null, BUCKET: null as never, RUNNER_URLS: `http://127.0.0.1:${port}`, RUNNER_SIGNING_KEY: "k".repeat(32), RUNNER_TIMEOUT_MS: "300" };
+    await expect(new RunnerBackend().forward(env, { preset: "p", tenantId: "t", adapter: null, tokenIds: [[1]], paddingMask: [[1]] })).rejects.toMatchObject({
+      status: 503,
+      code: "no_healthy_runner",
+    });
+  });
+});

@@ -10,7 +10,7 @@
  * `adapters/` older than the TTL that no row references (only keys of the upload form
  * `adapters/<tenant>/<name>/<uuid>.lora.safetensors`; anything else under the prefix is left alone).
  */
-import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { importPeftAdapter, loraSafetensorsFormat, readSafetensors, validateAdapter, type Backbone, type LoraAdapter, type PeftConfig } from "../shared/index.js";
 import { sha256Hex } from "./auth.js";
 import type { Db } from "./context.js";
@@ -219,7 +219,7 @@ export async function sweepAdapters(db: Db, bucket: R2BucketLike, { now = Date.n
   const dead = await db
     .select({ id: adapters.id, r2Key: adapters.r2Key })
     .from(adapters)
-    .where(or(eq(adapters.state, "deleted")));
+    .where(eq(adapters.state, "deleted"));
   await purge(db, bucket, dead);
 
   let orphans = 0;

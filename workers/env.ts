@@ -41,9 +41,11 @@ export interface Env {
   ADAPTER_PENDING_TTL_S?: string;
   /** Preset the TEI-shaped routes (/embed, /embed_all, /tokenize, /decode) use when the body names none. */
   TEI_DEFAULT_PRESET?: string;
-  /** Runner pool (issue #5 routing; not used yet). */
+  /** Runner pool: comma-separated base URLs, and the HMAC signing secret the runners share. */
   RUNNER_URLS?: string;
   RUNNER_SIGNING_KEY?: string;
+  /** Total budget of one runner-pool call, retries included, in ms (default 30000). */
+  RUNNER_TIMEOUT_MS?: string;
 }
 
 export function numberVar(value: string | undefined, fallback: number): number {

@@ -13,7 +13,7 @@
  */
 import { PoolError, RunnerError, RunnerPool, adapterKey as runnerAdapterKey, adapterRecordKey, publishAdapter, type ObjectStore } from "../shared/runner/index.js";
 import type { AdapterRow } from "./adapters.js";
-import type { Env, R2BucketLike } from "./env.js";
+import { numberVar, type Env, type R2BucketLike } from "./env.js";
 import { ApiError } from "./errors.js";
 
 export function r2ObjectStore(bucket: R2BucketLike): ObjectStore {
@@ -58,9 +58,10 @@ export class RunnerBackend {
   poolFor(env: Env): RunnerPool {
     const urls = (env.RUNNER_URLS ?? "").split(",").map((u) => u.trim()).filter(Boolean);
     if (!urls.length || !env.RUNNER_SIGNING_KEY) throw new ApiError(503, "this preset runs on the GPU runner pool, and no runner is configured (RUNNER_URLS, RUNNER_SIGNING_KEY)", "no_runner_configured");
-    const id = `${urls.join(",")}\u0000${env.RUNNER_SIGNING_KEY}`;
+    const deadlineMs = numberVar(env.RUNNER_TIMEOUT_MS, 30_000);
+    const id = `${urls.join(",")}\u0000${env.RUNNER_SIGNING_KEY}\u0000${deadlineMs}`;
     if (!this.pool || this.configured !== id) {
-      this.pool = new RunnerPool({ runners: urls, signingKey: env.RUNNER_SIGNING_KEY, deadlineMs: 30_000, attemptTimeoutMs: 15_000 });
+      this.pool = new RunnerPool({ runners: urls, signingKey: env.RUNNER_SIGNING_KEY, deadlineMs, attemptTimeoutMs: Math.min(15_000, deadlineMs) });
       this.configured = id;
     }
     return this.pool;
