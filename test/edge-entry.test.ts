@@ -5,8 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleForWorkerd } from "./helpers/workerd-bundle.js";
 import { Miniflare } from "miniflare";
 import { afterAll, expect, it } from "vitest";
 
@@ -18,20 +17,10 @@ afterAll(async () => {
 });
 
 it("workers/index.ts bundles and starts in workerd (fetch, scheduled, EdgeboneRpc)", async () => {
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("../workers/index.ts", import.meta.url))],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    external: ["*.wasm", "cloudflare:workers"],
-    logLevel: "silent",
-  });
+  const bundled = await bundleForWorkerd(new URL("../workers/index.ts", import.meta.url), ["*.wasm", "cloudflare:workers"]);
   const wasmImport = "../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"; // as wrangler resolves it
-  expect([...bundle.outputFiles[0].text.matchAll(/from ["']([^"']*\.wasm)["']/g)].map((m) => m[1])).toEqual([wasmImport]);
-  const text = bundle.outputFiles[0].text.replace(wasmImport, "./ort-wasm-simd-threaded.wasm");
+  expect([...bundled.matchAll(/from ["']([^"']*\.wasm)["']/g)].map((m) => m[1])).toEqual([wasmImport]);
+  const text = bundled.replace(wasmImport, "./ort-wasm-simd-threaded.wasm");
   mf = new Miniflare({
     workers: [
       {

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import { build } from "esbuild";
+import { bundleForWorkerd } from "./helpers/workerd-bundle.js";
 import { FormData, Miniflare } from "miniflare";
 import OpenAI from "openai";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
@@ -163,23 +163,13 @@ beforeAll(async () => {
   });
   const runnerUrl = `http://127.0.0.1:${(runnerServer.address() as AddressInfo).port}`;
 
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./edge/entry.ts", import.meta.url))],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    external: ["./ort-wasm-simd-threaded.wasm", "cloudflare:workers"],
-    logLevel: "silent",
-  });
+  const bundled = await bundleForWorkerd(new URL("./edge/entry.ts", import.meta.url), ["./ort-wasm-simd-threaded.wasm", "cloudflare:workers"]);
   mf = new Miniflare({
     workers: [
       {
         name: "edgebone",
         modules: [
-          { type: "ESModule", path: "worker.mjs", contents: bundle.outputFiles[0].text },
+          { type: "ESModule", path: "worker.mjs", contents: bundled },
           { type: "CompiledWasm", path: "ort-wasm-simd-threaded.wasm", contents: readFileSync(ortWasmPath) },
         ],
         compatibilityDate: "2026-04-01",

@@ -5,9 +5,8 @@
  * Face like test/golden.test.ts. Loopback only, nothing downloaded.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
-import { build } from "esbuild";
+import { bundleForWorkerd } from "./helpers/workerd-bundle.js";
 import { FormData, Miniflare } from "miniflare"; // its undici FormData: Node's global one is not serialised as multipart
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { float32Tensor } from "../shared/tensor/tensor.js";
@@ -36,22 +35,10 @@ async function ok(response: Response): Promise<Response> {
 
 describe("workerd (Miniflare) + onnxruntime-web", () => {
   beforeAll(async () => {
-    const bundle = await timed("bundle", () =>
-      build({
-        entryPoints: [fileURLToPath(new URL("./workerd/worker.ts", import.meta.url))],
-        bundle: true,
-        write: false,
-        format: "esm",
-        platform: "browser",
-        conditions: ["workerd", "worker", "browser"],
-        target: "es2022",
-        external: ["./ort-wasm-simd-threaded.wasm"],
-        logLevel: "silent",
-      }),
-    );
+    const bundled = await timed("bundle", () => bundleForWorkerd(new URL("./workerd/worker.ts", import.meta.url), ["./ort-wasm-simd-threaded.wasm"]));
     mf = new Miniflare({
       modules: [
-        { type: "ESModule", path: "worker.mjs", contents: bundle.outputFiles[0].text },
+        { type: "ESModule", path: "worker.mjs", contents: bundled },
         { type: "CompiledWasm", path: "ort-wasm-simd-threaded.wasm", contents: readFileSync(ortWasmPath) },
       ],
       compatibilityDate: "2026-04-01",

@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { execSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleForWorkerd } from "../helpers/workerd-bundle.js";
 import { Miniflare } from "miniflare";
 import { DistilBertBackbone } from "../../shared/node/index.js";
 import { collectPresetFiles } from "../../shared/runner/layout.js";
@@ -21,12 +21,8 @@ const TOKENS = 32;
 const ADMIN = "bench-admin";
 const wasmPath = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
 
-const bundle = await build({
-  entryPoints: [fileURLToPath(new URL("../../workers/index.ts", import.meta.url))],
-  bundle: true, write: false, format: "esm", platform: "browser", conditions: ["workerd", "worker", "browser"], target: "es2022",
-  external: ["*.wasm", "cloudflare:workers"], logLevel: "silent",
-});
-const text = bundle.outputFiles[0].text.replace("../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm", "./ort-wasm-simd-threaded.wasm");
+const bundled = await bundleForWorkerd(new URL("../../workers/index.ts", import.meta.url), ["*.wasm", "cloudflare:workers"]);
+const text = bundled.replace("../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm", "./ort-wasm-simd-threaded.wasm");
 const options = {
   modules: [
     { type: "ESModule" as const, path: "worker.mjs", contents: text },
