@@ -128,7 +128,7 @@ describe("RunnerBackend failures", () => {
         server.close(() => resolve(p)); // closed: connections are refused
       });
     });
-    const env = { DB: null, BUCKET: null as never, RUNNER_URLS: `http://127.0.0.1:${port}`, RUNNER_SIGNING_KEY: "k".repeat(32), RUNNER_TIMEOUT_MS: "300" };
+    const env = { DB: null, BUCKET: null as never, RUNNER_URLS: `http://127.0.0.1:${port}`, RUNNER_SIGNING_KEY: "k".repeat(32), RUNNER_TIMEOUT_MS: "1000" };
     await expect(new RunnerBackend().forward(env, { preset: "p", tenantId: "t", adapter: null, tokenIds: [[1]], paddingMask: [[1]] })).rejects.toMatchObject({
       status: 503,
       code: "no_healthy_runner",

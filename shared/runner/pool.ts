@@ -53,6 +53,9 @@ export interface PoolResult extends WireTensor {
   batchRows: number | null;
 }
 
+/** The shortest attempt worth starting when a retry would leave less of the deadline than this. */
+const MIN_ATTEMPT_MS = 50;
+
 /** A runner answered with an error that retrying elsewhere would not fix (400, 404, 413, 502, 504). */
 export class RunnerError extends Error {
   override name = "RunnerError";
@@ -223,7 +226,9 @@ export class RunnerPool {
       for (;;) {
         options.signal?.throwIfAborted();
         const remaining = deadline - now();
-        if (remaining <= 0 && attempts > 0) break;
+        // An attempt squeezed into the last few ms can only time out, which would misreport a pool of refusing
+        // runners (503) as a slow one (504); stop instead.
+        if (remaining < MIN_ATTEMPT_MS && attempts > 0) break;
         // Healthy runners with a closed (or trial-ready) breaker first, in rendezvous order; the rest only as a
         // last resort, when nothing healthy is left to try.
         const runner =
@@ -272,7 +277,7 @@ export class RunnerPool {
         }
       }
       const remaining = deadline - now();
-      if (remaining <= 0) break;
+      if (remaining < MIN_ATTEMPT_MS) break;
       // Every runner failed this round (down, busy or draining): wait a little and go round again.
       await sleep(Math.min(backoff, remaining));
       backoff = Math.min(backoff * 2, 500);
