@@ -34,7 +34,7 @@ const schema = z.object({
   RUNNER_SIGNATURE_WINDOW_MS: int(1000).default(60_000),
   /** Paths served without a signature (e.g. `/health,/metrics` for an orchestrator or Prometheus on a private network). */
   RUNNER_UNSIGNED_PATHS: list.default([]),
-  /** A local directory (default) or `s3://bucket[/prefix]`. */
+  /** A local directory (default), `s3://bucket[/prefix]`, or an edge's `http(s)://…/internal/objects` (e.g. `npm start`). */
   RUNNER_STORE: z.string().default(".edgebone/store"),
   /** S3 API endpoint; R2: `https://<account id>.r2.cloudflarestorage.com`. */
   RUNNER_S3_ENDPOINT: z.string().url().optional(),

@@ -141,7 +141,10 @@ export class Models {
   }
 
   /** A tenant's adapter for a model: named (record read from the store) or with the record the edge sent. */
-  async adapter(model: LoadedModel, tenant: string, name: string, given?: ObjectRecord): Promise<LoraAdapter> {
+  async adapter(model: LoadedModel, tenant: string, name: string, given?: ObjectRecord & { key?: string }): Promise<LoraAdapter> {
+    const objectKey = given?.key ?? adapterKey(tenant, name);
+    // a key from the request must be the row tenant's: the edge is trusted, but isolation should not hinge on it
+    if (!objectKey.startsWith(`adapters/${tenant}/`)) throw new ServeError("bad_request", `adapter key ${objectKey} is not under adapters/${tenant}/`);
     const record = given ?? (await this.adapterRecord(tenant, name));
     const key = `${model.key}|${record.sha256}`;
     const cached = this.adapters.get(key);
@@ -152,7 +155,7 @@ export class Models {
     let pending = this.decoding.get(key);
     if (!pending) {
       this.o.metrics.cacheMisses.inc({ cache: "adapter" });
-      pending = this.decodeAdapter(model, tenant, name, record, key).finally(() => this.decoding.delete(key));
+      pending = this.decodeAdapter(model, tenant, name, objectKey, record, key).finally(() => this.decoding.delete(key));
       this.decoding.set(key, pending);
     }
     return pending;
@@ -163,8 +166,7 @@ export class Models {
     this.adapters.clear();
   }
 
-  private async decodeAdapter(model: LoadedModel, tenant: string, name: string, record: ObjectRecord, key: string): Promise<LoraAdapter> {
-    const objectKey = adapterKey(tenant, name);
+  private async decodeAdapter(model: LoadedModel, tenant: string, name: string, objectKey: string, record: ObjectRecord, key: string): Promise<LoraAdapter> {
     const bytes = await this.download(objectKey, record);
     const source = `adapter ${tenant}/${name}`;
     let adapter: LoraAdapter;

@@ -1,7 +1,8 @@
 /**
- * Where presets and adapters come from: a local directory (default) or an S3-compatible bucket (R2 in
- * production) through aws4fetch. Both stream downloads, so a multi-GB model goes to the disk cache without
- * being held in memory, and both implement the shared `ObjectStore` (bytes get/put) the edge also uses.
+ * Where presets and adapters come from: a local directory (default), an S3-compatible bucket (R2 in
+ * production) through aws4fetch, or the edge's bucket through its signed internal route. All stream downloads,
+ * so a multi-GB model goes to the disk cache without being held in memory, and all implement the shared
+ * `ObjectStore` (bytes get/put) the edge also uses.
  */
 import { createReadStream } from "node:fs";
 import { mkdir, rename, stat, writeFile } from "node:fs/promises";
@@ -9,6 +10,7 @@ import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { AwsClient } from "aws4fetch";
 import type { ObjectStore } from "../shared/runner/layout.js";
+import { importSigningKey, signRequest, type SigningKey } from "../shared/runner/signing.js";
 import type { RunnerConfig } from "./config.js";
 
 export interface ObjectStream {
@@ -115,17 +117,7 @@ export class S3Store implements RunnerStore {
   }
 
   async open(key: string, signal?: AbortSignal): Promise<ObjectStream | null> {
-    const response = await this.send("GET", key, undefined, signal);
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return null;
-    }
-    if (!response.ok || !response.body) {
-      const text = (await response.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");
-      throw new StoreUnavailableError(`${this.description}: GET ${key} returned ${response.status}${text ? ` (${text})` : ""}`);
-    }
-    const length = response.headers.get("content-length");
-    return { body: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>), size: length === null ? null : Number(length) };
+    return objectStream(this.description, key, await this.send("GET", key, undefined, signal));
   }
 
   async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
@@ -137,6 +129,62 @@ export class S3Store implements RunnerStore {
     const response = await this.send("PUT", key, bytes);
     if (!response.ok) throw new StoreUnavailableError(`${this.description}: PUT ${key} returned ${response.status}`);
     await response.body?.cancel();
+  }
+}
+
+/** A GET's response as a stream: null on 404, StoreUnavailableError on any other failure. */
+async function objectStream(description: string, key: string, response: Response): Promise<ObjectStream | null> {
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return null;
+  }
+  if (!response.ok || !response.body) {
+    const text = (await response.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");
+    throw new StoreUnavailableError(`${description}: GET ${key} returned ${response.status}${text ? ` (${text})` : ""}`);
+  }
+  const length = response.headers.get("content-length");
+  return { body: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>), size: length === null ? null : Number(length) };
+}
+
+/**
+ * The edge's bucket read through the worker's signed `GET /internal/objects/<key>` (workers/internal-objects.ts),
+ * signed like the edge's own requests. For runners that cannot reach R2's S3 API — above all `npm start`, whose
+ * R2 is wrangler dev's local simulation. Read-only: the edge writes the bucket.
+ */
+export class EdgeStore implements RunnerStore {
+  readonly description: string;
+  private readonly base: string;
+  private readonly key: Promise<SigningKey>;
+  private readonly fetcher: typeof fetch;
+
+  constructor(url: string, signingKey: string, fetcher: typeof fetch = fetch) {
+    this.base = url.replace(/\/+$/, "");
+    this.description = `edge bucket at ${this.base}`;
+    this.key = importSigningKey(signingKey);
+    this.fetcher = fetcher;
+  }
+
+  async open(key: string, signal?: AbortSignal): Promise<ObjectStream | null> {
+    checkKey(key);
+    const url = new URL(`${this.base}/${key.split("/").map(encodeURIComponent).join("/")}`);
+    const headers = await signRequest(await this.key, "GET", url.pathname + url.search);
+    let response: Response;
+    try {
+      response = await this.fetcher(url, { headers: { ...headers }, ...(signal ? { signal } : {}) });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new StoreUnavailableError(`${this.description}: GET ${key} failed (${(e as Error).message})`);
+    }
+    return objectStream(this.description, key, response);
+  }
+
+  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
+    const stream = await this.open(key, signal);
+    return stream && readAll(stream.body, signal);
+  }
+
+  async put(key: string): Promise<void> {
+    throw new Error(`${this.description} is read-only (cannot write ${key}): the edge writes its bucket`);
   }
 }
 
@@ -157,8 +205,15 @@ export async function readAll(body: AsyncIterable<Uint8Array>, signal?: AbortSig
   return out;
 }
 
-/** `RUNNER_STORE`: `s3://bucket[/prefix]` (endpoint and keys from the S3 settings) or a directory. */
-export function storeFromConfig(config: Pick<RunnerConfig, "store" | "s3">): RunnerStore {
+/**
+ * `RUNNER_STORE`: `s3://bucket[/prefix]` (endpoint and keys from the S3 settings), an edge's
+ * `http(s)://…/internal/objects` (read with the first signing key), or a directory.
+ */
+export function storeFromConfig(config: Pick<RunnerConfig, "store" | "s3"> & { signingKeys?: string[] }): RunnerStore {
+  if (/^https?:\/\//.test(config.store)) {
+    if (!config.signingKeys?.length) throw new Error(`RUNNER_STORE ${config.store} needs RUNNER_SIGNING_KEY (the edge checks the signature)`);
+    return new EdgeStore(config.store, config.signingKeys[0]);
+  }
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(config.store);
   if (!m) return new LocalDirStore(config.store);
   const { endpoint, accessKeyId, secretAccessKey, region } = config.s3;

@@ -151,7 +151,7 @@ export class Runner {
     const perRow = refs.map((ref) => {
       if (ref === null) return null;
       const id = typeof ref === "string" ? ref : `${ref.name}@${ref.sha256}`;
-      if (!unique.has(id)) unique.set(id, this.models.adapter(model, request.tenant!, adapterName(ref), typeof ref === "string" ? undefined : { size: ref.size, sha256: ref.sha256 }));
+      if (!unique.has(id)) unique.set(id, this.models.adapter(model, request.tenant!, adapterName(ref), typeof ref === "string" ? undefined : ref));
       return unique.get(id)!;
     });
     return Promise.all(perRow);

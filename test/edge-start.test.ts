@@ -2,7 +2,8 @@
  * End to end: the local platform exactly as `npm start` runs it (workers/tools/start.ts: wrangler dev with local
  * D1/R2, a GPU runner on CPU, demo presets, a demo tenant), in a temporary state directory on free loopback
  * ports. The official `openai` client gets the library's own vectors (float and its default base64 transport);
- * a Gemma request goes through the runner; a second start reuses the state; Ctrl-C (SIGINT to the group) stops
+ * a Gemma request goes through the runner, also with a tenant adapter uploaded to the local R2 (the runner reads
+ * it through the worker); a second start reuses the state; Ctrl-C (SIGINT to the group) stops
  * everything.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -12,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
-import { Backbone, Preprocessor, directoryFiles, tokenBatch, wasmRuntime } from "../shared/node/index.js";
+import { Backbone, Preprocessor, directoryFiles, initLora, loraSafetensorsFormat, tokenBatch, wasmRuntime } from "../shared/node/index.js";
 
 const stateDir = mkdtempSync(join(tmpdir(), "edgebone-start-"));
 let child: ChildProcess | undefined;
@@ -107,6 +108,25 @@ describe("npm start (local platform)", () => {
     expect(gemma.status).toBe(200);
     expect(gemma.headers.get("x-edgebone-backend")).toBe("runner");
     expect(((await gemma.json()) as { data: { embedding: number[] }[] }).data[0].embedding).toHaveLength(64);
+
+    // a tenant adapter for Gemma: uploaded to the local R2, read by the runner through the worker, applied
+    const gemmaBackbone = await Backbone.fromPreset(join(stateDir, "presets", "demo-gemma"));
+    const adapterBytes = await loraSafetensorsFormat.encode(initLora(gemmaBackbone.loraTargets(), 4, 5, true), gemmaBackbone);
+    const auth = { authorization: `Bearer ${local.EDGEBONE_API_KEY}` };
+    const put = await fetch(`${local.EDGEBONE_URL}/v1/adapters/style?base=demo-gemma`, { method: "PUT", headers: auth, body: adapterBytes });
+    expect(put.status, await put.clone().text()).toBe(201);
+    const ids = [[2, 10, 20, 30]];
+    const adapted = await fetch(`${local.EDGEBONE_URL}/v1/models/demo-gemma/forward?adapter=style`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ token_ids: ids }) });
+    expect(adapted.status, await adapted.clone().text()).toBe(200);
+    expect(adapted.headers.get("x-edgebone-backend")).toBe("runner");
+    const gemmaSession = await gemmaBackbone.createSession(wasmRuntime(), { lora: true });
+    const adapter = await loraSafetensorsFormat.decode(adapterBytes, gemmaBackbone, "style");
+    const want = (await gemmaSession.forward(tokenBatch(ids), { adapters: [adapter] })).sequenceOutput.data as Float32Array;
+    const got = ((await adapted.json()) as { sequence_output: { data: number[] } }).sequence_output.data;
+    expect(got).toHaveLength(want.length);
+    got.forEach((x, i) => expect(Math.abs(x - want[i])).toBeLessThanOrEqual(1e-4));
+    const base = (await gemmaSession.forward(tokenBatch(ids))).sequenceOutput.data as Float32Array;
+    expect(Math.max(...got.map((x, i) => Math.abs(x - base[i])))).toBeGreaterThan(1e-3); // the adapter mattered
 
     expect(await stopPlatform(first.child)).toBe(0);
     await expect(fetch(`${local.EDGEBONE_URL}/health`)).rejects.toThrow();

@@ -781,7 +781,7 @@ describe("edge worker: routing to the GPU runner pool", () => {
     other = await tenantWithKey("runner-other");
   });
 
-  it("Gemma runs on the runner (header says where) and equals the library; adapters are published and pinned", async () => {
+  it("Gemma runs on the runner (header says where) and equals the library; adapters are pinned to their upload", async () => {
     const session = await gemma.backbone.createSession(wasmRuntime(), { lora: true });
     const res = await call("POST", `/v1/models/${GEMMA}/forward`, { key: t.key, body: { token_ids: ids, padding_mask: mask } });
     expect(res.status, JSON.stringify(res.json)).toBe(200);
@@ -801,23 +801,24 @@ describe("edge worker: routing to the GPU runner pool", () => {
     const decoded = await loraSafetensorsFormat.decode(bytes, gemma.backbone, "g");
     const expected = await reference(session, ids, [decoded, decoded], mask);
     expect(maxDiff(valid(Float32Array.from(withAdapter.json.sequence_output.data)), valid(expected))).toBeLessThanOrEqual(1e-4);
-    const record = JSON.parse(new TextDecoder().decode((await r2Get(`adapters/${t.tenantId}/g.lora.safetensors.record.json`))!));
-    expect(record.sha256).toBe(put.json.sha256);
+    // the runner read the upload's own object: nothing was copied to another key
+    expect(await r2Keys(`adapters/${t.tenantId}/`)).toEqual([expect.stringMatching(new RegExp(`^adapters/${t.tenantId}/g/[0-9a-f-]{36}\\.lora\\.safetensors$`))]);
 
-    // a new version is re-published before the runner is asked for it
+    // a new version is a new object: the runner is asked for exactly that one
     const v2 = initLora(gemma.backbone.loraTargets(), 4, 301, true);
     const bytes2 = await loraSafetensorsFormat.encode(v2, gemma.backbone);
     const put2 = await putAdapter(t.key, "g", bytes2, GEMMA);
     const again = await call("POST", `/v1/models/${GEMMA}/forward?adapter=g`, { key: t.key, body: { token_ids: ids, padding_mask: mask } });
     const expected2 = await reference(session, ids, [await loraSafetensorsFormat.decode(bytes2, gemma.backbone, "g2"), null], mask);
     expect(maxDiff(valid(Float32Array.from(again.json.sequence_output.data)).slice(0, 5 * 32), valid(expected2).slice(0, 5 * 32))).toBeLessThanOrEqual(1e-4);
-    expect(JSON.parse(new TextDecoder().decode((await r2Get(`adapters/${t.tenantId}/g.lora.safetensors.record.json`))!)).sha256).toBe(put2.json.sha256);
+    expect(put2.json.sha256).not.toBe(put.json.sha256);
 
     // another tenant cannot reach it through the runner either
     expect((await call("POST", `/v1/models/${GEMMA}/forward?adapter=g`, { key: other.key, body: { token_ids: ids } })).status).toBe(404);
-    // deleting removes the runner copy too
+    // deleted: its object is gone and the runner is never asked for it again
     expect((await call("DELETE", "/v1/adapters/g", { key: t.key })).status).toBe(200);
-    expect(await r2Get(`adapters/${t.tenantId}/g.lora.safetensors`)).toBeNull();
+    expect(await r2Keys(`adapters/${t.tenantId}/`)).toEqual([]);
+    expect((await call("POST", `/v1/models/${GEMMA}/forward?adapter=g`, { key: t.key, body: { token_ids: ids } })).status).toBe(404);
   });
 
   it("Gemma embeddings pool the last token; ids out of range are a 422 before any runner call", async () => {

@@ -169,6 +169,8 @@ describe("errors", () => {
     ["another tenant's adapter name", { preset: PRESET, tenant: "other", adapter: "a0", token_ids: [[1]] }, 404, "not_found", /adapter other\/a0/],
     ["an adapter of another architecture", { preset: PRESET, tenant: TENANT, adapter: "alien", token_ids: [[1]] }, 400, "bad_adapter", /adapter acme\/alien.*\(preset gemma2_tiny\)/],
     ["an inline record the object does not match", { preset: PRESET, tenant: TENANT, adapter: { name: "a0", size: 10, sha256: "0".repeat(64) }, token_ids: [[1]] }, 502, "corrupt_object", /adapters\/acme\/a0\.lora\.safetensors is corrupt/],
+    ["a pinned object key of another tenant", { preset: PRESET, tenant: "other", adapter: { name: "a0", size: 10, sha256: "0".repeat(64), key: "adapters/acme/a0.lora.safetensors" }, token_ids: [[1]] }, 400, "bad_request", /adapter key adapters\/acme\/a0\.lora\.safetensors is not under adapters\/other\//],
+    ["a pinned object key outside adapters/", { preset: PRESET, tenant: TENANT, adapter: { name: "a0", size: 10, sha256: "0".repeat(64), key: "presets/x/config.json" }, token_ids: [[1]] }, 400, "bad_request", /must be an object key under adapters\//],
     ["too many rows", { preset: PRESET, token_ids: tokens(5, 2) }, 413, "too_large", /5 rows, this runner accepts at most 4/],
     ["too many tokens", { preset: PRESET, token_ids: tokens(2, 40) }, 413, "too_large", /2 × 40 = 80 tokens, max batch tokens is 64/],
     ["a body over the limit", { preset: PRESET, token_ids: [Array(3000).fill(1)] }, 413, "too_large", /request body exceeds 4096 bytes/],

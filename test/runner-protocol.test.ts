@@ -302,6 +302,27 @@ describe("runner pool client", () => {
     expect(calls).toEqual([`POST ${order[1]}${FORWARD_PATH}`]);
   });
 
+  it("checkHealthIfDue (Workers: no timers) starts at most one round per interval", async () => {
+    let t = 0;
+    const ready = () => new Response('{"ready":true}');
+    const { p, calls } = pool({ [A]: ready, [B]: ready, [C]: ready }, { healthIntervalMs: 1000, now: () => t });
+    expect(p.checkHealthIfDue()).toBeNull(); // a new pool trusts its runners until the first interval passes
+    t = 1000;
+    await p.checkHealthIfDue();
+    expect(calls.sort()).toEqual([A, B, C].map((u) => `GET ${u}/ready`));
+    t = 1999;
+    expect(p.checkHealthIfDue()).toBeNull();
+    t = 2000;
+    expect(p.checkHealthIfDue()).not.toBeNull();
+  });
+
+  it("reports refusing runners as 503 even when the deadline runs out between retries", async () => {
+    const { p } = pool({}, { retryBackoffMs: 30 });
+    const e = await p.forward(request, { deadlineMs: 120 }).catch((x) => x);
+    expect(e).toBeInstanceOf(PoolError);
+    expect(e.status).toBe(503);
+  });
+
   it("rejects bad configuration", () => {
     expect(() => new RunnerPool({ runners: [], signingKey: SECRET })).toThrow(/at least one runner/);
     expect(() => new RunnerPool({ runners: [A, `${A}/`], signingKey: SECRET })).toThrow(/listed twice/);

@@ -5,6 +5,7 @@
  * Public:  GET /health, GET /info
  * Admin (Bearer ADMIN_TOKEN): POST /admin/tenants, POST /admin/tenants/:id/keys, DELETE /admin/keys/:id
  * Tenant (Bearer API key):   POST /v1/models/:preset/forward; PUT|GET|DELETE /v1/adapters/:name, GET /v1/adapters
+ * Runners (signed):          GET /internal/objects/<key> (presets and adapters from R2)
  */
 import { drizzle } from "drizzle-orm/d1";
 import { eq, sql } from "drizzle-orm";
@@ -19,9 +20,9 @@ import { newKey, requireAdmin, requireTenant, sha256Hex } from "./auth.js";
 import type { AppEnv, Db } from "./context.js";
 import * as schema from "./db/schema.js";
 import { numberVar } from "./env.js";
+import { internalObjects } from "./internal-objects.js";
 import { ApiError, badRequest, errorBody, errorResponse, notFound, unprocessable } from "./errors.js";
 import { embed, parseModel, toBase64, type RunBatch } from "./embeddings.js";
-import { deleteRunnerCopy } from "./runner-backend.js";
 import { isPresetName, presetKey } from "./r2-preset-store.js";
 import { Services, type AppOptions } from "./services.js";
 
@@ -80,8 +81,18 @@ async function adapterRow(c: Context<AppEnv>, preset: string, name: string, para
 interface Executor {
   backbone: Backbone;
   backend: "isolate" | "runner";
-  /** Runs one padded batch; sets `x-edgebone-runner` when a runner answered. */
+  /** Runs one padded batch; sets `x-edgebone-runner` and `x-edgebone-attempts` when a runner answered. */
   run: RunBatch;
+}
+
+/** The isolate's `waitUntil`, when there is an execution context (not in plain `app.fetch` calls). */
+function backgroundWork(c: Context<AppEnv>): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where and how `preset` (with the tenant's adapter, if named) runs: the isolate's session or the runner pool. */
@@ -96,8 +107,9 @@ async function executor(c: Context<AppEnv>, preset: string, adapterName: string 
       backend: where,
       run: async (tokenIds, paddingMask) => {
         checkBatch(tokenBatch(tokenIds, paddingMask), { vocabularySize: backbone.vocabularySize, maxSequenceLength: backbone.maxSequenceLength });
-        const result = await services.runners.forward(c.env, { preset, tenantId: c.var.tenantId, adapter: row, tokenIds, paddingMask });
+        const result = await services.runners.forward(c.env, { preset, tenantId: c.var.tenantId, adapter: row, tokenIds, paddingMask }, backgroundWork(c));
         if (result.runnerId) c.header("x-edgebone-runner", result.runnerId);
+        c.header("x-edgebone-attempts", String(result.attempts)); // > 1: another runner failed first
         return result;
       },
     };
@@ -147,6 +159,9 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
       loaded_presets: c.var.services.models.size,
     }),
   );
+
+  // ---- GPU runners reading the bucket (signed; workers/internal-objects.ts) ----
+  app.route("/internal/objects", internalObjects());
 
   // ---- admin ----
   const admin = new Hono<AppEnv>();
@@ -252,7 +267,6 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   v1.delete("/adapters/:name", async (c) => {
     const name = c.req.param("name");
     if (!(await deleteAdapter(c.var.db, c.env.BUCKET, c.var.tenantId, name))) throw notFound(`adapter "${name}" not found`, "adapter_not_found");
-    await deleteRunnerCopy(c.env.BUCKET, c.var.tenantId, name);
     return c.json({ object: "adapter", id: name, deleted: true });
   });
 

@@ -9,6 +9,7 @@ export interface R2ObjectLike {
   customMetadata?: Record<string, string>;
 }
 export interface R2ObjectBodyLike extends R2ObjectLike {
+  body: ReadableStream<Uint8Array>;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 export interface R2BucketLike {
@@ -46,6 +47,8 @@ export interface Env {
   RUNNER_SIGNING_KEY?: string;
   /** Total budget of one runner-pool call, retries included, in ms (default 30000). */
   RUNNER_TIMEOUT_MS?: string;
+  /** Minimum ms between health-check rounds of the runners (default 5000; run in `waitUntil` of a request). */
+  RUNNER_HEALTH_INTERVAL_MS?: string;
 }
 
 export function numberVar(value: string | undefined, fallback: number): number {

@@ -169,6 +169,8 @@ export class RunnerPool {
   private readonly options: Required<Omit<PoolOptions, "onEvent" | "signingKey" | "runners">> & Pick<PoolOptions, "onEvent">;
   private key: Promise<SigningKey>;
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** When `checkHealthIfDue` last started a round; the first request starts none (runners start as ready). */
+  private lastHealthRound: number;
 
   constructor(options: PoolOptions) {
     if (!options.runners.length) throw new Error("runner pool needs at least one runner URL");
@@ -186,6 +188,7 @@ export class RunnerPool {
       onEvent: options.onEvent,
     };
     this.options = o;
+    this.lastHealthRound = o.now();
     const urls = options.runners.map((u) => u.replace(/\/+$/, ""));
     const duplicate = urls.find((u, i) => urls.indexOf(u) !== i);
     if (duplicate) throw new Error(`runner ${duplicate} is listed twice`);
@@ -312,6 +315,17 @@ export class RunnerPool {
         }
       }),
     );
+  }
+
+  /**
+   * A health-check round when the last one started more than `healthIntervalMs` ago, else null: for runtimes
+   * without background timers (Workers), called on each request and handed to `waitUntil`.
+   */
+  checkHealthIfDue(): Promise<void> | null {
+    const now = this.options.now();
+    if (now - this.lastHealthRound < this.options.healthIntervalMs) return null;
+    this.lastHealthRound = now;
+    return this.checkHealth();
   }
 
   /** Starts periodic health checks (first one now). */

@@ -22,11 +22,20 @@ export const objectRecordSchema = z.object({
 });
 export type ObjectRecord = z.infer<typeof objectRecordSchema>;
 
+/** An object key under `adapters/` (the edge's per-upload keys); the runner also checks it is the row tenant's. */
+const adapterObjectKeySchema = z
+  .string()
+  .max(512)
+  .regex(/^adapters\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/, "must be an object key under adapters/")
+  .refine(noDotDot, "must not contain . or .. segments");
+
 /**
- * A row's adapter: its name within the tenant, or the name with the record the edge holds (then the runner
- * skips reading the record from the store and is pinned to exactly that version of the adapter).
+ * A row's adapter: its name within the tenant (the runner reads `adapters/<tenant>/<name>.lora.safetensors` and
+ * its record), or the name with the record the edge holds (then the runner skips reading the record and is
+ * pinned to exactly that version), optionally with the object `key` to read (the edge sends its immutable
+ * per-upload key, so nothing is copied and two versions of one name can never be confused).
  */
-export const adapterRefSchema = z.union([nameSchema, z.object({ name: nameSchema, ...objectRecordSchema.shape }).strict()]);
+export const adapterRefSchema = z.union([nameSchema, z.object({ name: nameSchema, ...objectRecordSchema.shape, key: adapterObjectKeySchema.optional() }).strict()]);
 export type AdapterRef = z.infer<typeof adapterRefSchema>;
 
 const tokenRow = z.array(z.number().int().nonnegative().max(0x7fffffff)).min(1);

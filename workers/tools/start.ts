@@ -2,11 +2,12 @@
  * `npm start`: the whole platform locally, from a fresh clone (after `npm install`), nothing downloaded.
  *
  *  1. state in .edgebone/ (git-ignored): admin token and runner signing key (generated once), D1/R2 of wrangler
- *     dev (.edgebone/wrangler), the demo tenant's key, demo presets (.edgebone/presets), the runner's store;
+ *     dev (.edgebone/wrangler), the demo tenant's key, demo presets (.edgebone/presets), the runner's disk cache;
  *  2. demo presets with random weights, made here if absent: `demo-encoder` (DistilBERT architecture, small, with
  *     a WordPiece tokenizer generated here; runs in the isolate) and `demo-gemma` (tiny Gemma; runs on the runner);
- *  3. `wrangler d1 migrations apply --local`, then a GPU runner on CPU (gpu-runner, store .edgebone/store) and
- *     `wrangler dev` with the runner pool configured;
+ *  3. `wrangler d1 migrations apply --local`, then a GPU runner on CPU and `wrangler dev` with the runner pool
+ *     configured; the runner reads presets and adapters from the local R2 through the worker's signed
+ *     `/internal/objects` route (production runners read R2 over its S3 API);
  *  4. the presets installed into the local R2 through the admin API when absent or changed, a demo tenant and key
  *     (reused while valid), `.edgebone/local.env` (EDGEBONE_URL, EDGEBONE_API_KEY, EDGEBONE_ADMIN_TOKEN), and a
  *     ready banner. Ctrl-C stops both children; a second `npm start` reuses the state.
@@ -19,8 +20,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DistilBertBackbone, GemmaBackbone, directoryFiles, loadTokenizer, saveTokenizer } from "../../shared/node/index.js";
-import { collectPresetFiles, publishPreset } from "../../shared/runner/layout.js";
-import { LocalDirStore } from "../../gpu-runner/object-store.js";
 import { installPreset } from "./install-preset.js";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -79,15 +78,11 @@ async function ensurePresets(): Promise<void> {
     spawnSync("rm", ["-f", join(encoderDir, "vocab.txt")]);
   }
   const gemmaDir = join(STATE, "presets", GEMMA);
-  const storeDir = join(STATE, "store");
-  if (!existsSync(join(gemmaDir, "config.json")) || !existsSync(join(storeDir, "presets", GEMMA, "record.json"))) {
+  if (!existsSync(join(gemmaDir, "config.json"))) {
     log(`creating demo preset ${GEMMA} (tiny Gemma, random weights; served by the runner)`);
     const backbone = new GemmaBackbone({ vocabularySize: 256, numLayers: 2, numQueryHeads: 4, numKeyValueHeads: 1, hiddenDim: 64, intermediateDim: 128, headDim: 16, seed: 2 });
     mkdirSync(gemmaDir, { recursive: true });
     await backbone.saveToPreset(gemmaDir);
-    const files = collectPresetFiles();
-    await backbone.saveToPreset(files);
-    await publishPreset(new LocalDirStore(storeDir), GEMMA, files.files);
   }
 }
 
@@ -170,7 +165,7 @@ async function main(): Promise<void> {
     RUNNER_HOST: "127.0.0.1",
     RUNNER_PORT: String(RUNNER_PORT),
     RUNNER_SIGNING_KEY: state.signingKey,
-    RUNNER_STORE: join(STATE, "store"),
+    RUNNER_STORE: `${URL_BASE}/internal/objects`, // the local R2, read through the worker (signed)
     RUNNER_CACHE_DIR: join(STATE, "runner-cache"),
     RUNNER_EXECUTION_PROVIDER: "cpu",
     RUNNER_UNSIGNED_PATHS: "/health", // local readiness probe of this script

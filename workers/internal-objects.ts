@@ -1,0 +1,38 @@
+/**
+ * `GET /internal/objects/<key>`: the bucket's presets and adapters for GPU runners that cannot reach R2's S3 API
+ * (above all `npm start`, whose R2 is wrangler dev's local simulation; production runners read R2 directly).
+ * Requests must carry the runner signing key's HMAC signature (shared/runner/signing: method, path, timestamp,
+ * nonce; 60 s window; nonces remembered per isolate), and only keys under `presets/` and `adapters/` are served.
+ * The runner's `EdgeStore` (gpu-runner/object-store.ts) is the client; it verifies every object's sha256.
+ */
+import { Hono } from "hono";
+import { importSigningKey, NonceCache, verifyRequest, type SigningKey } from "../shared/runner/index.js";
+import type { AppEnv } from "./context.js";
+import { ApiError, notFound } from "./errors.js";
+
+const SIGNATURE_WINDOW_MS = 60_000;
+const SERVED_PREFIXES = ["presets/", "adapters/"];
+
+export function internalObjects(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const nonces = new NonceCache(100_000);
+  let key: { secret: string; key: Promise<SigningKey> } | null = null;
+
+  app.get("/:key{.+}", async (c) => {
+    const secret = c.env.RUNNER_SIGNING_KEY;
+    if (!secret) throw new ApiError(503, "object reads for runners need RUNNER_SIGNING_KEY", "no_runner_configured");
+    if (key?.secret !== secret) key = { secret, key: importSigningKey(secret) };
+    const url = new URL(c.req.url);
+    const verdict = await verifyRequest([await key.key], { method: "GET", path: url.pathname + url.search, header: (name) => c.req.header(name), body: new Uint8Array() }, { windowMs: SIGNATURE_WINDOW_MS, nonces });
+    if (!verdict.ok) throw new ApiError(401, verdict.reason, "bad_signature");
+    const objectKey = c.req.param("key");
+    const parts = objectKey.split("/");
+    if (!SERVED_PREFIXES.some((p) => objectKey.startsWith(p)) || parts.some((p) => p === "" || p === "." || p === "..")) {
+      throw notFound(`no object ${objectKey} (only keys under ${SERVED_PREFIXES.join(" and ")} are served)`, "object_not_found");
+    }
+    const object = await c.env.BUCKET.get(objectKey);
+    if (!object) throw notFound(`no object ${objectKey}`, "object_not_found");
+    return new Response(object.body, { headers: { "content-type": "application/octet-stream", "content-length": String(object.size) } });
+  });
+  return app;
+}
