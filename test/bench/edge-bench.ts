@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { execSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { bundleForWorkerd } from "../helpers/workerd-bundle.js";
+import { applyMigrations, edgeWorker } from "../helpers/edge-platform.js";
 import { Miniflare } from "miniflare";
 import { DistilBertBackbone } from "../../shared/node/index.js";
 import { collectPresetFiles } from "../../shared/runner/layout.js";
@@ -19,23 +19,8 @@ const CLIENTS = 16;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 800);
 const TOKENS = 32;
 const ADMIN = "bench-admin";
-const wasmPath = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
 
-const bundled = await bundleForWorkerd(new URL("../../workers/index.ts", import.meta.url), ["*.wasm", "cloudflare:workers"]);
-const text = bundled.replace("../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm", "./ort-wasm-simd-threaded.wasm");
-const options = {
-  modules: [
-    { type: "ESModule" as const, path: "worker.mjs", contents: text },
-    { type: "CompiledWasm" as const, path: "ort-wasm-simd-threaded.wasm", contents: readFileSync(wasmPath) },
-  ],
-  compatibilityDate: "2026-04-01",
-  compatibilityFlags: ["nodejs_compat"],
-  d1Databases: ["DB"],
-  r2Buckets: ["BUCKET"],
-  bindings: { ADMIN_TOKEN: ADMIN },
-  d1Persist: false,
-  r2Persist: false,
-};
+const options = { ...(await edgeWorker({ ADMIN_TOKEN: ADMIN })), d1Persist: false, r2Persist: false };
 
 const backbone = new DistilBertBackbone({ vocabularySize: 8192, numLayers: 6, numHeads: 4, hiddenDim: 256, intermediateDim: 1024, maxSequenceLength: 512, seed: 3 });
 const files = collectPresetFiles();
@@ -60,11 +45,7 @@ function peakRssMiB(pids: number[]): number {
 const before = new Set(workerdPids());
 const mf = new Miniflare(options);
 await mf.ready;
-const db = await mf.getD1Database("DB");
-const dir = fileURLToPath(new URL("../../migrations/", import.meta.url));
-for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
-  for (const stmt of readFileSync(dir + file, "utf8").split("--> statement-breakpoint")) if (stmt.trim()) await db.prepare(stmt).run();
-}
+await applyMigrations(mf);
 const bucket = (await mf.getR2Bucket("BUCKET")) as unknown as { put(key: string, value: Uint8Array): Promise<unknown> };
 for (const [file, bytes] of files.files) await bucket.put(`presets/bench/${file}`, bytes);
 

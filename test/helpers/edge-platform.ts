@@ -29,8 +29,8 @@ export async function productionBundle(): Promise<string> {
   return bundled.replace(WASM_IMPORT, "./ort-wasm-simd-threaded.wasm");
 }
 
-export async function applyMigrations(mf: Miniflare): Promise<void> {
-  const db = await mf.getD1Database("DB");
+export async function applyMigrations(mf: Miniflare, worker?: string): Promise<void> {
+  const db = await mf.getD1Database("DB", worker);
   const dir = fileURLToPath(new URL("../../migrations/", import.meta.url));
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
     for (const statement of readFileSync(dir + file, "utf8").split("--> statement-breakpoint")) {
@@ -39,20 +39,24 @@ export async function applyMigrations(mf: Miniflare): Promise<void> {
   }
 }
 
-export async function startEdge(bindings: Record<string, string>): Promise<EdgePlatform> {
-  const mf = new Miniflare({
+/** Miniflare options of the production worker (one worker; spread into `workers: [...]` with a `name`). */
+export async function edgeWorker(bindings: Record<string, string> = {}) {
+  return {
     modules: [
-      { type: "ESModule", path: "worker.mjs", contents: await productionBundle() },
-      { type: "CompiledWasm", path: "ort-wasm-simd-threaded.wasm", contents: readFileSync(wasmPath) },
+      { type: "ESModule" as const, path: "worker.mjs", contents: await productionBundle() },
+      { type: "CompiledWasm" as const, path: "ort-wasm-simd-threaded.wasm", contents: readFileSync(wasmPath) },
     ],
     compatibilityDate: "2026-04-01",
     compatibilityFlags: ["nodejs_compat"],
     d1Databases: ["DB"],
     r2Buckets: ["BUCKET"],
     bindings,
-    host: "127.0.0.1",
-    port: 0,
-  });
+  };
+}
+
+/** The production worker on a loopback port, migrations applied. */
+export async function startEdge(bindings: Record<string, string>): Promise<EdgePlatform> {
+  const mf = new Miniflare({ ...(await edgeWorker(bindings)), host: "127.0.0.1", port: 0 });
   const url = await mf.ready;
   await applyMigrations(mf);
   const bucket = (await mf.getR2Bucket("BUCKET")) as unknown as R2BucketLike;
