@@ -195,22 +195,24 @@ export class Models {
       throw new ServeError("corrupt_object", `preset ${preset} cannot be loaded: ${(e as Error).message.split("\n")[0]}`);
     }
     files.clear();
-    const graph = backbone.toOnnx({ lora: true });
-    if (!this.models.makeRoom(graph.byteLength)) {
+    // One protobuf, or (weights > 2 GiB: full-size Gemma) the graph plus an external data file.
+    const graph = backbone.toOnnxModel({ lora: true });
+    const bytes = graph instanceof Uint8Array ? graph.byteLength : graph.model.byteLength + graph.externalData.bytes;
+    if (!this.models.makeRoom(bytes)) {
       throw new ServeError(
         "busy",
-        graph.byteLength > this.o.modelMemoryBytes
-          ? `preset ${preset} needs ${graph.byteLength} bytes, more than this runner's model memory budget (${this.o.modelMemoryBytes})`
-          : `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${graph.byteLength}`,
+        bytes > this.o.modelMemoryBytes
+          ? `preset ${preset} needs ${bytes} bytes, more than this runner's model memory budget (${this.o.modelMemoryBytes})`
+          : `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${bytes}`,
       );
     }
     const session = await BackboneSession.create(backbone, this.o.runtime, graph, { targets: backbone.loraTargets(), defaultAdapter: null });
     // Keep a weightless twin: the loaded weights can be garbage-collected once onnxruntime has the graph.
     const shape = new (backbone.constructor as new (args: object) => Backbone)({ ...backbone.config, dtype: backbone.dtype, name: backbone.name });
-    const model: LoadedModel = { key, preset, session, shape, bytes: graph.byteLength, hidden: backbone.hiddenDim, refs: 0, loadedAt: Date.now() };
+    const model: LoadedModel = { key, preset, session, shape, bytes, hidden: backbone.hiddenDim, refs: 0, loadedAt: Date.now() };
     if (!this.models.set(key, model, model.bytes)) {
       await session.release();
-      throw new ServeError("busy", `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${graph.byteLength}`);
+      throw new ServeError("busy", `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${bytes}`);
     }
     this.o.metrics.presetMemory.set({ preset, version: key.slice(preset.length + 1) }, model.bytes);
     this.updateBytes();

@@ -2,7 +2,7 @@
  * Edgebone's backbone library: KerasHub backbones as ONNX graphs, runtime-agnostic (workerd and Node).
  * Importing this module registers every family with `Backbone.fromPreset`.
  */
-export { Backbone, type BackboneArgs, type GraphOptions, type PresetSummary, type VariableSpec } from "./backbone/backbone.js";
+export { Backbone, type BackboneArgs, type GraphOptions, type SessionOptions, type PresetSummary, type VariableSpec } from "./backbone/backbone.js";
 export { BackboneSession, type ForwardResult } from "./backbone/session.js";
 export { InputError, checkBatch, tokenBatch, type TokenBatch } from "./backbone/inputs.js";
 export { ConfigError } from "./backbone/config.js";

@@ -3,7 +3,7 @@
  * keyed by KerasHub variable paths (`decoder_block_0/attention/query/kernel`, …); it emits its forward pass
  * as an ONNX graph that onnxruntime (web/WASM or node) runs.
  */
-import { GraphBuilder } from "../graph/graph-builder.js";
+import { GraphBuilder, MAX_EMBEDDED_BYTES, type SplitModel } from "../graph/graph-builder.js";
 import { castTensor, sizeOf, toFloat32, type FloatDType, type Tensor } from "../tensor/tensor.js";
 import { initializeTensor, type Initializer } from "../tensor/random.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
@@ -51,6 +51,11 @@ export interface GraphOptions {
    * any mix of adapters. Default: on when LoRA is enabled on the backbone.
    */
   lora?: boolean;
+}
+
+export interface SessionOptions extends GraphOptions {
+  /** Put the weights in an ONNX external data file even when they would fit in the model (default: only > 2 GiB). */
+  externalData?: boolean;
 }
 
 /** The value names a backbone's graph starts from. */
@@ -272,6 +277,16 @@ export abstract class Backbone {
 
   /** The forward pass as a serialised ONNX model (token_ids, padding_mask → sequence_output). */
   toOnnx(options: GraphOptions = {}): Uint8Array {
+    return this.graph(options).encode();
+  }
+
+  /** The model as one protobuf, or with its weights in an external data file when they exceed 2 GiB (or asked to). */
+  toOnnxModel(options: SessionOptions = {}): Uint8Array | SplitModel {
+    const g = this.graph(options);
+    return options.externalData || g.initializerBytes > MAX_EMBEDDED_BYTES ? g.encodeSplit("weights.bin") : g.encode();
+  }
+
+  private graph(options: GraphOptions): GraphBuilder {
     const g = new GraphBuilder(this.name);
     const tokenIds = g.input("token_ids", "int32", ["batch", "sequence"]);
     const paddingMask = g.input("padding_mask", "int32", ["batch", "sequence"]);
@@ -282,13 +297,16 @@ export abstract class Backbone {
     if (options.hiddenStates) {
       hiddenStates.forEach((h, i) => g.output(h, `hidden_states.${i}`, "float32", dims));
     }
-    return g.encode();
+    return g;
   }
 
-  /** Builds the graph and loads it into an inference session of the given runtime. */
-  async createSession(runtime: OnnxRuntime, options: GraphOptions = {}): Promise<BackboneSession> {
+  /**
+   * Builds the graph and loads it into an inference session of the given runtime. Weights beyond one protobuf
+   * (2 GiB: full-size Gemma) go to an ONNX external data file, which onnxruntime-node reads.
+   */
+  async createSession(runtime: OnnxRuntime, options: SessionOptions = {}): Promise<BackboneSession> {
     const lora = options.lora ?? this.loraAdapter !== null;
-    const model = this.toOnnx({ ...options, lora });
+    const model = this.toOnnxModel({ ...options, lora });
     return BackboneSession.create(this, runtime, model, lora ? { targets: this.loraTargets(), defaultAdapter: this.loraAdapter } : null);
   }
 }

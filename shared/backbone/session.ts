@@ -1,5 +1,6 @@
 /** A backbone loaded into an onnxruntime session: validated batches in, hidden states out. */
 import type { InferenceSession } from "onnxruntime-common";
+import type { SplitModel } from "../graph/graph-builder.js";
 import { validateAdapter, type LoraAdapter, type LoraTarget } from "../lora/adapter.js";
 import { stackAdapters, type FloatInput } from "../lora/stack.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
@@ -44,8 +45,11 @@ export class BackboneSession {
     private readonly lora: LoraSetup | null,
   ) {}
 
-  static async create(limits: BatchLimits, runtime: OnnxRuntime, model: Uint8Array, lora: LoraSetup | null = null): Promise<BackboneSession> {
-    const session = await runtime.ort.InferenceSession.create(model, runtime.sessionOptions);
+  static async create(limits: BatchLimits, runtime: OnnxRuntime, model: Uint8Array | SplitModel, lora: LoraSetup | null = null): Promise<BackboneSession> {
+    let session: InferenceSession;
+    if (model instanceof Uint8Array) session = await runtime.ort.InferenceSession.create(model, runtime.sessionOptions);
+    else if (runtime.createSplitSession) session = await runtime.createSplitSession(model);
+    else throw new Error(`the ${runtime.name} runtime cannot load ONNX external data (${(model.externalData.bytes / 2 ** 30).toFixed(2)} GiB of weights); use onnxruntime-node`);
     return new BackboneSession(runtime, session, { vocabularySize: limits.vocabularySize, maxSequenceLength: limits.maxSequenceLength }, lora);
   }
 

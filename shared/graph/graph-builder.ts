@@ -39,6 +39,17 @@ export interface OpOptions {
   name?: string;
 }
 
+/** A protobuf message is limited to 2 GiB; leave room for the graph itself. */
+export const MAX_EMBEDDED_BYTES = 2 ** 31 - 2 ** 26;
+const EXTERNAL_ALIGNMENT = 4096;
+const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
+
+/** A model whose large weights live in one external data file (`encodeSplit`). */
+export interface SplitModel {
+  model: Uint8Array;
+  externalData: { location: string; chunks: Uint8Array[]; bytes: number };
+}
+
 /** ONNX opset of the default domain. 20 gives the Gelu op; ORT ≥ 1.17 (web and node) implements it. */
 export const OPSET = 20;
 
@@ -149,8 +160,45 @@ export class GraphBuilder {
     return outputs;
   }
 
-  /** Serialises the model. Weights must fit in one protobuf (< 2 GiB); bigger models need external data. */
+  /** Bytes of all initializers (what one protobuf would have to hold). */
+  get initializerBytes(): number {
+    return this.initializers.reduce((n, t) => n + (t.rawData?.byteLength ?? 0), 0);
+  }
+
+  /** Serialises the model. Weights must fit in one protobuf (< 2 GiB); bigger models need `encodeSplit`. */
   encode(): Uint8Array {
+    if (this.initializerBytes > MAX_EMBEDDED_BYTES) {
+      throw new Error(`${this.graphName}: ${gib(this.initializerBytes)} GiB of weights do not fit in one ONNX protobuf (2 GiB); use external data`);
+    }
+    return this.serialize(this.initializers);
+  }
+
+  /**
+   * Serialises the model with every initializer of at least `minBytes` moved to an external data file named
+   * `location` (ONNX external data: offsets aligned to 4 KiB so runtimes can map the file). Returns the model and
+   * the file's contents as chunks in order (zero padding included); the weights are referenced, not copied.
+   */
+  encodeSplit(location: string, minBytes = 1024): SplitModel {
+    const chunks: Uint8Array[] = [];
+    let offset = 0;
+    const initializers = this.initializers.map((t) => {
+      const raw = t.rawData as Uint8Array | undefined;
+      if (!raw || raw.byteLength < minBytes) return t;
+      const start = Math.ceil(offset / EXTERNAL_ALIGNMENT) * EXTERNAL_ALIGNMENT;
+      if (start > offset) chunks.push(new Uint8Array(start - offset));
+      chunks.push(raw);
+      offset = start + raw.byteLength;
+      const externalData = [
+        { key: "location", value: location },
+        { key: "offset", value: String(start) },
+        { key: "length", value: String(raw.byteLength) },
+      ];
+      return { ...t, rawData: undefined, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData };
+    });
+    return { model: this.serialize(initializers), externalData: { location, chunks, bytes: offset } };
+  }
+
+  private serialize(initializers: onnxProto.onnx.ITensorProto[]): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: 9,
       producerName: "edgebone",
@@ -161,7 +209,7 @@ export class GraphBuilder {
       graph: {
         name: this.graphName,
         node: this.nodes,
-        initializer: this.initializers,
+        initializer: initializers,
         input: this.inputs,
         output: this.outputs,
       },

@@ -4,7 +4,11 @@
  */
 import * as ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web";
-import { availableParallelism } from "node:os";
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { InferenceSession } from "onnxruntime-common";
+import type { SplitModel } from "../graph/graph-builder.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
 
 export type RuntimeName = "wasm" | "node";
@@ -24,15 +28,38 @@ export interface NodeRuntimeOptions {
 
 export function nodeRuntime(options: NodeRuntimeOptions = {}): OnnxRuntime {
   const threads = options.threads ?? 0;
+  const sessionOptions = {
+    executionProviders: options.executionProviders ?? ["cpu"],
+    intraOpNumThreads: threads || availableParallelism(),
+    interOpNumThreads: 1,
+  };
   return {
     name: threads === 1 ? "node-1t" : "node",
     ort: ortNode,
-    sessionOptions: {
-      executionProviders: options.executionProviders ?? ["cpu"],
-      intraOpNumThreads: threads || availableParallelism(),
-      interOpNumThreads: 1,
-    },
+    sessionOptions,
+    createSplitSession: (model) => createSplitSession(model, sessionOptions),
   };
+}
+
+/**
+ * onnxruntime-node finds external data next to a model loaded from a path: both files go to a temporary
+ * directory for the session's creation (ORT has read or mapped them by then) and are removed afterwards.
+ */
+async function createSplitSession({ model, externalData }: SplitModel, sessionOptions: InferenceSession.SessionOptions): Promise<InferenceSession> {
+  const dir = await mkdtemp(join(tmpdir(), "edgebone-model-"));
+  try {
+    const modelPath = join(dir, "model.onnx");
+    await writeFile(modelPath, model);
+    const file = await open(join(dir, externalData.location), "w");
+    try {
+      for (const chunk of externalData.chunks) await file.write(chunk);
+    } finally {
+      await file.close();
+    }
+    return await ortNode.InferenceSession.create(modelPath, sessionOptions);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 export function runtimeByName(name: RuntimeName, options: NodeRuntimeOptions = {}): OnnxRuntime {

@@ -4,6 +4,7 @@
  * caller passes the one it has (`shared/node/runtimes.ts` in Node, the worker's own in workerd).
  */
 import type { InferenceSession, Tensor } from "onnxruntime-common";
+import type { SplitModel } from "../graph/graph-builder.js";
 
 export interface OrtApi {
   InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
@@ -15,4 +16,9 @@ export interface OnnxRuntime {
   readonly name: string;
   readonly ort: OrtApi;
   readonly sessionOptions?: InferenceSession.SessionOptions;
+  /**
+   * Loads a model whose weights are in an external data file (models over one protobuf's 2 GiB). Only runtimes
+   * that can read such files have it (onnxruntime-node: `shared/node/runtimes.ts`).
+   */
+  createSplitSession?(model: SplitModel): Promise<InferenceSession>;
 }
