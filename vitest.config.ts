@@ -1,12 +1,41 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-export default defineConfig({
+/** Test-only bindings of the `workers` project (on top of wrangler.toml's vars, D1 `DB` and R2 `BUCKET`). */
+export const WORKER_TEST_BINDINGS = {
+  ADMIN_TOKEN: "test-admin-token",
+  ADAPTER_MAX_BYTES: String(256 * 1024),
+};
+
+export default defineConfig(async () => ({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Each file creates onnxruntime sessions; two workers match CI's two cores.
     maxWorkers: 2,
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
+    projects: [
+      {
+        extends: true,
+        test: { name: "node", include: ["test/**/*.test.ts"], exclude: ["test/workers/**", "**/node_modules/**"] },
+      },
+      {
+        // The worker (wrangler.toml's main, workers/index.ts) in workerd through @cloudflare/vitest-pool-workers:
+        // tests call it with exports.default.fetch and see its real D1 and R2 bindings (fresh per test file).
+        extends: true,
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ...WORKER_TEST_BINDINGS, TEST_MIGRATIONS: await readD1Migrations("./migrations") } },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["./test/workers/global-setup.ts"],
+          setupFiles: ["./test/workers/setup.ts"],
+        },
+      },
+    ],
   },
-});
+}));
