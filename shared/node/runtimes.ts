@@ -52,7 +52,10 @@ async function createSplitSession({ model, externalData }: SplitModel, sessionOp
     await writeFile(modelPath, model);
     const file = await open(join(dir, externalData.location), "w");
     try {
-      for (const chunk of externalData.chunks) await file.write(chunk);
+      // one write is limited to 2 GiB (a float32 256k-vocabulary embedding is more)
+      for (const chunk of externalData.chunks) {
+        for (let at = 0; at < chunk.byteLength; at += 2 ** 30) await file.write(chunk.subarray(at, at + 2 ** 30));
+      }
     } finally {
       await file.close();
     }
