@@ -33,6 +33,10 @@ export class Limiter {
       this.running++;
     }
     try {
+      // A forward pass in onnxruntime-web never yields to the event loop: without this turn, requests that
+      // arrived meanwhile would reach admission only one by one, after it, and a burst would wait unseen instead
+      // of being queued or refused.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       return await task();
     } finally {
       const next = this.waiting.shift();

@@ -48,6 +48,9 @@ export function adapterBytes(adapter: LoraAdapter): number {
   return n;
 }
 
+/** Text window of models without a position limit: KerasHub's CausalLMPreprocessor default `sequence_length`. */
+export const UNBOUNDED_WINDOW = 1024;
+
 export class Services {
   readonly store: R2PresetStore;
   readonly budgetBytes: number;
@@ -114,11 +117,15 @@ export class Services {
     });
   }
 
-  /** The preset's tokenizer (`tokenizer.hf.json`), with its backbone's sequence length; 422 if it has none. */
+  /**
+   * The preset's tokenizer (`tokenizer.hf.json`), with its backbone's sequence length; 422 if it has none.
+   * Backbones without a position limit (Gemma: RoPE) chunk and truncate at `UNBOUNDED_WINDOW` tokens.
+   */
   preprocessor(preset: string): Promise<Preprocessor> {
     return this.preprocessors.get(preset, async () => {
       try {
-        return await Preprocessor.fromPreset(this.store.open(preset));
+        const p = await Preprocessor.fromPreset(this.store.open(preset));
+        return p.sequenceLength === null ? new Preprocessor(p.tokenizer, {}, UNBOUNDED_WINDOW) : p;
       } catch (e) {
         if (e instanceof NoTokenizerError) throw new ApiError(422, `preset "${preset}" has no tokenizer: send token ids instead of text`, "no_tokenizer", "input");
         throw e;

@@ -251,6 +251,12 @@ describe("routing: isolate or runner pool", () => {
     expect(tei.headers.get("x-edgebone-backend")).toBe("runner");
     expect(tei.status, JSON.stringify(tei.json)).toBe(503);
     expect(tei.json).toEqual({ error: expect.stringContaining("no runner is configured"), error_type: "Unhealthy" });
+    // Gemma has no position limit: texts are chunked in 1024-token windows (not a 422 for a missing length)
+    for (const body of [{ model: GEMMA, input: "the quick fox" }, { model: GEMMA, input: ["the quick fox"], truncate: true }]) {
+      const text = await embeddings(body);
+      expect(text.status, JSON.stringify(text.json)).toBe(503);
+      expect(text.json.error.code).toBe("no_runner_configured");
+    }
     // a preset without a tokenizer cannot take texts, wherever it runs
     const noTok = await call("POST", "/embed", { key: t.key, body: { model: "huge-distilbert", inputs: "hello" } });
     expect(noTok.status).toBe(422);

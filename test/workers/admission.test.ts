@@ -1,0 +1,27 @@
+/**
+ * Isolate admission control over HTTP: this file's first request builds the isolate's limiter from
+ * EDGE_MAX_CONCURRENCY=1 and EDGE_MAX_QUEUE=1 (per-isolate state comes from the first request's env, and each
+ * test file gets a fresh module graph). A burst of concurrent requests then gets some answers and, for the rest,
+ * 429 over_capacity in OpenAI's shape at once, instead of waiting without bound.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { PRESET, call, tenantWithKey } from "./helpers.js";
+
+const tight = { ...env, EDGE_MAX_CONCURRENCY: "1", EDGE_MAX_QUEUE: "1" };
+
+describe("EDGE_MAX_CONCURRENCY / EDGE_MAX_QUEUE", () => {
+  it("a burst beyond one running and one queued inference gets 429 over_capacity", async () => {
+    expect((await call("GET", "/health", { env: tight })).status).toBe(200); // builds the isolate's limiter
+    const t = await tenantWithKey("admission-tenant");
+    const forward = () => call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: { token_ids: [[2, 19, 20, 3]] }, env: tight });
+    expect((await forward()).status).toBe(200); // the model is loaded; the burst measures admission only
+    const replies = await Promise.all(Array.from({ length: 8 }, forward));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length, String(statuses)).toBeGreaterThanOrEqual(2);
+    const refused = replies.filter((r) => r.status === 429);
+    expect(refused.length, String(statuses)).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    for (const r of refused) expect(r.json.error).toMatchObject({ type: "rate_limit_error", code: "over_capacity", message: expect.stringMatching(/over capacity: 1 inferences running and 1 queued/) });
+  });
+});
