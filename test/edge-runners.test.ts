@@ -7,14 +7,13 @@
  * rendezvous share again; the other is stopped with SIGTERM mid-stream (drain), again without a failed request.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeRuntime, type BackboneSession, type LoraAdapter } from "../shared/node/index.js";
 import { RunnerPool, collectPresetFiles, publishPreset, type ForwardRequest, type ObjectStore } from "../shared/runner/index.js";
 import { EdgeStore, StoreUnavailableError } from "../gpu-runner/object-store.js";
 import { importSigningKey, presetRecordKey, signRequest } from "../shared/runner/index.js";
-import { startEdge, tenantWithKey, type EdgePlatform } from "./helpers/edge-platform.js";
+import { freePort, startEdge, tenantWithKey, type EdgePlatform } from "./helpers/edge-platform.js";
 import { PRESET, SIGNING_KEY, makeFixture, maxDiff, reference, tokens, type Fixture } from "./helpers/runner-fixtures.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -38,16 +37,6 @@ let runnerUrls: [string, string];
 const processes: RunnerProcess[] = [];
 let one: RunnerProcess;
 let two: RunnerProcess;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRunner(id: string, url: string): Promise<RunnerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "gpu-runner/main.ts"], {

@@ -8,25 +8,15 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "./helpers/edge-platform.js";
 import { Backbone, Preprocessor, directoryFiles, initLora, loraSafetensorsFormat, tokenBatch, wasmRuntime } from "../shared/node/index.js";
 
 const stateDir = mkdtempSync(join(tmpdir(), "edgebone-start-"));
 let child: ChildProcess | undefined;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startPlatform(env: Record<string, string>): Promise<{ out: string; child: ChildProcess }> {
   const proc = spawn(process.execPath, ["--import", "tsx", "workers/tools/start.ts"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });

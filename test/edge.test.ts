@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { bundleForWorkerd } from "./helpers/workerd-bundle.js";
+import { readReply, type Json, type Reply } from "./helpers/reply.js";
 import { FormData, Miniflare } from "miniflare";
 import OpenAI from "openai";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
@@ -66,9 +67,8 @@ async function r2Get(key: string): Promise<Uint8Array | null> {
 let backbone: Backbone; // the golden model, loaded in Node
 const presetFiles = new Map<string, Uint8Array>();
 
-type Json = Record<string, any>;
 
-async function call(method: string, path: string, { key, body, headers = {} }: { key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; json: Json; headers: Headers; bytes?: ArrayBuffer }> {
+async function call(method: string, path: string, { key, body, headers = {} }: { key?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply> {
   const h: Record<string, string> = { ...headers };
   if (key) h.authorization = `Bearer ${key}`;
   let payload: any = undefined;
@@ -79,17 +79,7 @@ async function call(method: string, path: string, { key, body, headers = {} }: {
     h["content-type"] = "application/json";
   }
   const res = await mf.dispatchFetch(`http://edge${path}`, { method, headers: h, body: payload });
-  if ((res.headers.get("content-type") ?? "").includes("application/octet-stream")) {
-    return { status: res.status, json: {}, headers: res.headers as unknown as Headers, bytes: await res.arrayBuffer() };
-  }
-  const text = await res.text();
-  let json: Json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { raw: text };
-  }
-  return { status: res.status, json, headers: res.headers as unknown as Headers };
+  return readReply(res as unknown as Response);
 }
 
 async function tenantWithKey(name: string): Promise<{ tenantId: string; key: string; keyId: string }> {

@@ -6,6 +6,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
 import { Miniflare } from "miniflare";
 import { bundleForWorkerd } from "./workerd-bundle.js";
 import type { R2BucketLike } from "../../workers/env.js";
@@ -73,4 +74,15 @@ export async function tenantWithKey(base: URL, adminToken: string, name: string)
   const tenant = await post("/admin/tenants", { name });
   const key = await post(`/admin/tenants/${tenant.id}/keys`, { name: "default" });
   return { tenantId: tenant.id, key: key.key };
+}
+
+/** A loopback port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

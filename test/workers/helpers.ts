@@ -5,6 +5,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports, type TestEnv } from "cloudflare:workers";
+import { readReply, type Json, type Reply } from "../helpers/reply.js";
 import { expect } from "vitest";
 import worker from "../../workers/index.js";
 import { R2PresetStore } from "../../workers/r2-preset-store.js";
@@ -14,13 +15,7 @@ export const PRESET = "tiny-distilbert";
 export const GEMMA = "tiny-gemma";
 export const ADMIN = env.ADMIN_TOKEN!;
 
-export type Json = Record<string, any>;
-export interface Reply {
-  status: number;
-  json: Json;
-  headers: Headers;
-  bytes?: ArrayBuffer;
-}
+export type { Json, Reply } from "../helpers/reply.js";
 
 export interface CallOptions {
   key?: string;
@@ -48,17 +43,7 @@ export async function call(method: string, path: string, { key, body, headers = 
   } else {
     res = await exports.default.fetch(`http://edge${path}`, init);
   }
-  if ((res.headers.get("content-type") ?? "").includes("application/octet-stream")) {
-    return { status: res.status, json: {}, headers: res.headers, bytes: await res.arrayBuffer() };
-  }
-  const text = await res.text();
-  let json: Json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = { raw: text };
-  }
-  return { status: res.status, json, headers: res.headers };
+  return readReply(res);
 }
 
 export interface Tenant {
