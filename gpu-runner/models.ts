@@ -198,13 +198,10 @@ export class Models {
     // One protobuf, or (weights > 2 GiB: full-size Gemma) the graph plus an external data file.
     const graph = backbone.toOnnxModel({ lora: true });
     const bytes = graph instanceof Uint8Array ? graph.byteLength : graph.model.byteLength + graph.externalData.bytes;
+    const taken = () => new ServeError("busy", `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${bytes}`);
     if (!this.models.makeRoom(bytes)) {
-      throw new ServeError(
-        "busy",
-        bytes > this.o.modelMemoryBytes
-          ? `preset ${preset} needs ${bytes} bytes, more than this runner's model memory budget (${this.o.modelMemoryBytes})`
-          : `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${bytes}`,
-      );
+      if (bytes > this.o.modelMemoryBytes) throw new ServeError("busy", `preset ${preset} needs ${bytes} bytes, more than this runner's model memory budget (${this.o.modelMemoryBytes})`);
+      throw taken();
     }
     const session = await BackboneSession.create(backbone, this.o.runtime, graph, { targets: backbone.loraTargets(), defaultAdapter: null });
     // Keep a weightless twin: the loaded weights can be garbage-collected once onnxruntime has the graph.
@@ -212,7 +209,7 @@ export class Models {
     const model: LoadedModel = { key, preset, session, shape, bytes, hidden: backbone.hiddenDim, refs: 0, loadedAt: Date.now() };
     if (!this.models.set(key, model, model.bytes)) {
       await session.release();
-      throw new ServeError("busy", `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${bytes}`);
+      throw taken();
     }
     this.o.metrics.presetMemory.set({ preset, version: key.slice(preset.length + 1) }, model.bytes);
     this.updateBytes();

@@ -9,7 +9,7 @@ import { mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { AwsClient } from "aws4fetch";
-import type { ObjectStore } from "../shared/runner/layout.js";
+import { isObjectKey, type ObjectStore } from "../shared/runner/layout.js";
 import { importSigningKey, signRequest, type SigningKey } from "../shared/runner/signing.js";
 import type { RunnerConfig } from "./config.js";
 
@@ -30,14 +30,27 @@ export class StoreUnavailableError extends Error {
 }
 
 function checkKey(key: string): void {
-  if (!key || key.startsWith("/") || key.split("/").some((p) => p === "" || p === "." || p === "..")) throw new Error(`invalid object key "${key}"`);
+  if (!isObjectKey(key)) throw new Error(`invalid object key "${key}"`);
 }
 
-export class LocalDirStore implements RunnerStore {
+/** `get` (whole object) in terms of each store's streaming `open`. */
+abstract class StreamingStore implements RunnerStore {
+  abstract readonly description: string;
+  abstract open(key: string, signal?: AbortSignal): Promise<ObjectStream | null>;
+  abstract put(key: string, bytes: Uint8Array): Promise<void>;
+
+  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
+    const stream = await this.open(key, signal);
+    return stream && readAll(stream.body, signal);
+  }
+}
+
+export class LocalDirStore extends StreamingStore {
   readonly root: string;
   readonly description: string;
 
   constructor(root: string) {
+    super();
     this.root = resolve(root);
     this.description = `local directory ${this.root}`;
   }
@@ -57,11 +70,6 @@ export class LocalDirStore implements RunnerStore {
     });
     if (!info || !info.isFile()) return null;
     return { body: createReadStream(path), size: info.size };
-  }
-
-  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
-    const stream = await this.open(key);
-    return stream && readAll(stream.body, signal);
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
@@ -86,7 +94,7 @@ export interface S3Options {
 }
 
 /** S3 API (path-style URLs, SigV4 by aws4fetch): R2, AWS S3, MinIO. */
-export class S3Store implements RunnerStore {
+export class S3Store extends StreamingStore {
   readonly description: string;
   private readonly client: AwsClient;
   private readonly base: string;
@@ -94,6 +102,7 @@ export class S3Store implements RunnerStore {
   private readonly fetcher: typeof fetch;
 
   constructor(options: S3Options) {
+    super();
     this.client = new AwsClient({ accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey, service: "s3", region: options.region ?? "auto", retries: 2 });
     this.base = `${options.endpoint.replace(/\/+$/, "")}/${encodeURIComponent(options.bucket)}`;
     this.prefix = options.prefix ? `${options.prefix.replace(/^\/+|\/+$/g, "")}/` : "";
@@ -118,11 +127,6 @@ export class S3Store implements RunnerStore {
 
   async open(key: string, signal?: AbortSignal): Promise<ObjectStream | null> {
     return objectStream(this.description, key, await this.send("GET", key, undefined, signal));
-  }
-
-  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
-    const stream = await this.open(key, signal);
-    return stream && readAll(stream.body, signal);
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
@@ -151,13 +155,14 @@ async function objectStream(description: string, key: string, response: Response
  * signed like the edge's own requests. For runners that cannot reach R2's S3 API — above all `npm start`, whose
  * R2 is wrangler dev's local simulation. Read-only: the edge writes the bucket.
  */
-export class EdgeStore implements RunnerStore {
+export class EdgeStore extends StreamingStore {
   readonly description: string;
   private readonly base: string;
   private readonly key: Promise<SigningKey>;
   private readonly fetcher: typeof fetch;
 
   constructor(url: string, signingKey: string, fetcher: typeof fetch = fetch) {
+    super();
     this.base = url.replace(/\/+$/, "");
     this.description = `edge bucket at ${this.base}`;
     this.key = importSigningKey(signingKey);
@@ -176,11 +181,6 @@ export class EdgeStore implements RunnerStore {
       throw new StoreUnavailableError(`${this.description}: GET ${key} failed (${(e as Error).message})`);
     }
     return objectStream(this.description, key, response);
-  }
-
-  async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
-    const stream = await this.open(key, signal);
-    return stream && readAll(stream.body, signal);
   }
 
   async put(key: string): Promise<void> {

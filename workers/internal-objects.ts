@@ -6,7 +6,7 @@
  * The runner's `EdgeStore` (gpu-runner/object-store.ts) is the client; it verifies every object's sha256.
  */
 import { Hono } from "hono";
-import { importSigningKey, NonceCache, verifyRequest, type SigningKey } from "../shared/runner/index.js";
+import { importSigningKey, isObjectKey, NonceCache, verifyRequest, type SigningKey } from "../shared/runner/index.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
 
@@ -26,8 +26,7 @@ export function internalObjects(): Hono<AppEnv> {
     const verdict = await verifyRequest([await key.key], { method: "GET", path: url.pathname + url.search, header: (name) => c.req.header(name), body: new Uint8Array() }, { windowMs: SIGNATURE_WINDOW_MS, nonces });
     if (!verdict.ok) throw new ApiError(401, verdict.reason, "bad_signature");
     const objectKey = c.req.param("key");
-    const parts = objectKey.split("/");
-    if (!SERVED_PREFIXES.some((p) => objectKey.startsWith(p)) || parts.some((p) => p === "" || p === "." || p === "..")) {
+    if (!SERVED_PREFIXES.some((p) => objectKey.startsWith(p)) || !isObjectKey(objectKey)) {
       throw notFound(`no object ${objectKey} (only keys under ${SERVED_PREFIXES.join(" and ")} are served)`, "object_not_found");
     }
     const object = await c.env.BUCKET.get(objectKey);

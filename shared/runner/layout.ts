@@ -22,6 +22,9 @@ export interface ObjectStore {
   put(key: string, bytes: Uint8Array): Promise<void>;
 }
 
+/** A relative key without empty, `.` or `..` segments (safe as a path under a directory or a URL). */
+export const isObjectKey = (key: string): boolean => !key.split("/").some((part) => part === "" || part === "." || part === "..");
+
 export const PRESET_FILES = ["config.json", "metadata.json", "model.safetensors"] as const;
 
 export const presetFileKey = (preset: string, file: string) => `presets/${preset}/${file}`;
