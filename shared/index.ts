@@ -22,7 +22,7 @@ export {
   type PresetStore,
 } from "./presets/store.js";
 export type { OnnxRuntime, OrtApi } from "./runtime/runtime.js";
-export { workerdWasmRuntime } from "./runtime/ort-web-workerd.js";
+export { ORT_WEB_VERSION, onnxruntimeWeb, workerdWasmRuntime } from "./runtime/ort-web.js";
 export { castTensor, toFloat32, type FloatDType, type Tensor } from "./tensor/tensor.js";
 export { readSafetensors, writeSafetensors } from "./weights/safetensors.js";
 export * from "./tokenizers/index.js";
@@ -41,3 +41,9 @@ export {
 export { loraFileFormat, loraSafetensorsFormat, registerLoraFormat, setLoraFileAccess, type LoraFileFormat } from "./lora/files.js";
 export { importPeftAdapter, readPeftAdapter, type PeftConfig } from "./lora/peft.js";
 export { type ForwardOptions } from "./backbone/session.js";
+export { DENSE_SCHEMES, EMBEDDING_SCHEMES, NAMED_PLANS, parsePlan, planName, type DenseScheme, type EmbeddingScheme, type QuantPlan } from "./quant/plan.js";
+export { QuantizedWeights, type CalibrationStats } from "./quant/weight-encoder.js";
+export { calibrate, calibrationBatches } from "./quant/calibrate.js";
+export { FIDELITY_BARS, fidelity, meetsBars, type Fidelity } from "./quant/fidelity.js";
+export { EDGE_MANIFEST, EdgeArtifactError, buildEdgeArtifact, supportsEdgeArtifact, type EdgeArtifact, type EdgeBuildOptions, type EdgeManifest } from "./edge/artifact.js";
+export { EdgeMemoryError, EdgeModel, readEdgeManifest, type EdgeLoadOptions } from "./edge/edge-model.js";

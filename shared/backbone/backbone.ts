@@ -3,7 +3,7 @@
  * keyed by KerasHub variable paths (`decoder_block_0/attention/query/kernel`, …); it emits its forward pass
  * as an ONNX graph that onnxruntime (web/WASM or node) runs.
  */
-import { GraphBuilder, MAX_EMBEDDED_BYTES, type SplitModel } from "../graph/graph-builder.js";
+import { GraphBuilder, MAX_EMBEDDED_BYTES, type SplitModel, type WeightEncoder } from "../graph/graph-builder.js";
 import { castTensor, sizeOf, toFloat32, type FloatDType, type Tensor } from "../tensor/tensor.js";
 import { initializeTensor, type Initializer } from "../tensor/random.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
@@ -51,6 +51,8 @@ export interface GraphOptions {
    * any mix of adapters. Default: on when LoRA is enabled on the backbone.
    */
   lora?: boolean;
+  /** How dense layers and the embedding table are encoded (quantized plans: `shared/quant`); default float32. */
+  weights?: WeightEncoder;
 }
 
 export interface SessionOptions extends GraphOptions {
@@ -287,7 +289,7 @@ export abstract class Backbone {
   }
 
   private graph(options: GraphOptions): GraphBuilder {
-    const g = new GraphBuilder(this.name);
+    const g = new GraphBuilder(this.name, { weights: options.weights });
     const tokenIds = g.input("token_ids", "int32", ["batch", "sequence"]);
     const paddingMask = g.input("padding_mask", "int32", ["batch", "sequence"]);
     const adapterIds = options.lora ? g.input("adapter_ids", "int32", ["batch"]) : undefined;

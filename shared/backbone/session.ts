@@ -1,8 +1,8 @@
 /** A backbone loaded into an onnxruntime session: validated batches in, hidden states out. */
 import type { InferenceSession } from "onnxruntime-common";
 import type { SplitModel } from "../graph/graph-builder.js";
-import { validateAdapter, type LoraAdapter, type LoraTarget } from "../lora/adapter.js";
-import { stackAdapters, type FloatInput } from "../lora/stack.js";
+import type { LoraAdapter, LoraTarget } from "../lora/adapter.js";
+import { AdapterFeeds, type AdapterChoice } from "../lora/stack.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { checkBatch, InputError, type BatchLimits, type TokenBatch } from "./inputs.js";
@@ -14,36 +14,25 @@ export interface ForwardResult {
   hiddenStates?: Tensor[];
 }
 
-export interface ForwardOptions {
-  /** Adapters this batch uses (LoRA sessions only). Default: the backbone's own adapter, if any. */
-  adapters?: readonly LoraAdapter[];
-  /**
-   * Per row: index into `adapters`, or null / -1 for the base model. Default: every row uses the only
-   * adapter (or none when there is none).
-   */
-  adapterIds?: ArrayLike<number | null>;
-}
+/** Which adapters the rows of a batch use (LoRA sessions only). */
+export type ForwardOptions = AdapterChoice;
 
 interface LoraSetup {
   targets: readonly LoraTarget[];
   defaultAdapter: LoraAdapter | null;
 }
 
-/** Stacked adapter inputs are cached per adapter combination: switching back costs nothing. */
-const STACK_CACHE_SIZE = 4;
-const adapterKeys = new WeakMap<LoraAdapter, number>();
-let nextAdapterKey = 0;
-
 export class BackboneSession {
-  private readonly validated = new WeakSet<LoraAdapter>();
-  private readonly stacks = new Map<string, Map<string, FloatInput>>();
+  private readonly lora: AdapterFeeds | null;
 
   private constructor(
     readonly runtime: OnnxRuntime,
     private readonly session: InferenceSession,
     private readonly limits: BatchLimits,
-    private readonly lora: LoraSetup | null,
-  ) {}
+    lora: LoraSetup | null,
+  ) {
+    this.lora = lora ? new AdapterFeeds(lora.targets, lora.defaultAdapter) : null;
+  }
 
   static async create(limits: BatchLimits, runtime: OnnxRuntime, model: Uint8Array | SplitModel, lora: LoraSetup | null = null): Promise<BackboneSession> {
     let session: InferenceSession;
@@ -67,7 +56,7 @@ export class BackboneSession {
       padding_mask: new OrtTensor("int32", batch.paddingMask, shape),
     };
     if (this.lora) {
-      const { ids, inputs } = this.adapterInputs(batch.batchSize, options);
+      const { ids, inputs } = this.lora.feeds(batch.batchSize, options);
       feeds.adapter_ids = new OrtTensor("int32", ids, [batch.batchSize]);
       for (const [name, { data, dims }] of inputs) feeds[name] = new OrtTensor("float32", data, dims);
     } else if (options.adapters?.length || options.adapterIds) {
@@ -83,42 +72,6 @@ export class BackboneSession {
       sequenceOutput: toTensor("sequence_output"),
       ...(hiddenNames.length ? { hiddenStates: hiddenNames.map(toTensor) } : {}),
     };
-  }
-
-  private adapterInputs(batchSize: number, options: ForwardOptions): { ids: Int32Array; inputs: Map<string, FloatInput> } {
-    const { targets, defaultAdapter } = this.lora!;
-    const adapters = options.adapters ?? (defaultAdapter ? [defaultAdapter] : []);
-    for (const adapter of adapters) {
-      if (!this.validated.has(adapter)) {
-        validateAdapter(adapter, targets);
-        this.validated.add(adapter);
-      }
-    }
-    const ids = new Int32Array(batchSize);
-    if (options.adapterIds) {
-      if (options.adapterIds.length !== batchSize) throw new InputError(`adapterIds has ${options.adapterIds.length} entries for a batch of ${batchSize}`);
-      for (let b = 0; b < batchSize; b++) {
-        const id = options.adapterIds[b];
-        if (id === null || id === -1) continue; // slot 0: no adapter
-        if (!Number.isInteger(id) || id < 0 || id >= adapters.length) throw new InputError(`adapterIds[${b}] = ${id} does not name one of the ${adapters.length} adapters`);
-        ids[b] = id + 1;
-      }
-    } else if (adapters.length === 1) {
-      ids.fill(1);
-    } else if (adapters.length > 1) {
-      throw new InputError(`${adapters.length} adapters given without adapterIds to say which row uses which`);
-    }
-
-    const key = adapters.map((a) => adapterKeys.get(a) ?? (adapterKeys.set(a, nextAdapterKey++), adapterKeys.get(a))).join(",");
-    let inputs = this.stacks.get(key);
-    if (!inputs) {
-      inputs = stackAdapters(targets, adapters);
-      if (this.stacks.size >= STACK_CACHE_SIZE) this.stacks.delete(this.stacks.keys().next().value!);
-    } else {
-      this.stacks.delete(key); // re-insert: most recently used last
-    }
-    this.stacks.set(key, inputs);
-    return { ids, inputs };
   }
 
   async release(): Promise<void> {

@@ -8,7 +8,7 @@ import { sizeOf } from "../tensor/tensor.js";
 
 const { onnx } = onnxProto;
 
-export type ElemType = "float32" | "float16" | "bfloat16" | "int32" | "int64" | "bool";
+export type ElemType = "float32" | "float16" | "bfloat16" | "int32" | "int64" | "bool" | "int8" | "uint8";
 export type Dim = number | string;
 
 const ELEM: Record<ElemType, number> = {
@@ -18,6 +18,8 @@ const ELEM: Record<ElemType, number> = {
   int32: onnx.TensorProto.DataType.INT32,
   int64: onnx.TensorProto.DataType.INT64,
   bool: onnx.TensorProto.DataType.BOOL,
+  int8: onnx.TensorProto.DataType.INT8,
+  uint8: onnx.TensorProto.DataType.UINT8,
 };
 
 /** Attribute values are tagged so that `1.0` (float) and `1` (int) cannot be confused. */
@@ -50,6 +52,24 @@ export interface SplitModel {
   externalData: { location: string; chunks: Uint8Array[]; bytes: number };
 }
 
+/** What a dense layer is, for weight encodings chosen per role (e.g. int8 attention, int4 feed-forward). */
+export type DenseRole = "attention" | "ffn";
+
+/**
+ * Emits weight-bearing layers in some encoding (quantized weights, calibration probes, …) instead of plain
+ * float32. `name` is unique in the graph (the layer's scope path); returning null leaves a layer to the float path.
+ */
+export interface WeightEncoder {
+  /** x·W (+ b) for a [K, N] kernel. */
+  dense(g: GraphBuilder, x: string, kernel: Tensor, bias: Tensor | undefined, role: DenseRole, name: string): string | null;
+  /** Rows of a [V, H] embedding table gathered by `ids`. */
+  gather?(g: GraphBuilder, table: Tensor, ids: string, name: string): string | null;
+}
+
+export interface GraphBuilderOptions {
+  weights?: WeightEncoder;
+}
+
 /** ONNX opset of the default domain. 20 gives the Gelu op; ORT ≥ 1.17 (web and node) implements it. */
 export const OPSET = 20;
 
@@ -62,7 +82,15 @@ export class GraphBuilder {
   private readonly constants = new Map<string, string>();
   private readonly scopes: string[] = [];
 
-  constructor(readonly graphName: string) {}
+  constructor(
+    readonly graphName: string,
+    readonly options: GraphBuilderOptions = {},
+  ) {}
+
+  /** The current scope path (`transformer_layer_0/self_attention_layer`). */
+  get scopePath(): string {
+    return this.scopes.join("/");
+  }
 
   /** Runs `fn` with `scope/` prefixed to every generated name (mirrors KerasHub layer paths). */
   scope<T>(name: string, fn: () => T): T {
@@ -100,6 +128,13 @@ export class GraphBuilder {
       dims: [...t.shape],
       rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
     });
+    return full;
+  }
+
+  /** An initializer of any element type from its raw little-endian bytes (referenced, not copied). */
+  raw(name: string, type: ElemType, dims: readonly number[], bytes: Uint8Array): string {
+    const full = this.unique(name);
+    this.initializers.push({ name: full, dataType: ELEM[type], dims: [...dims], rawData: bytes });
     return full;
   }
 

@@ -3,16 +3,27 @@
  * Activations are float32 [batch, seq, features] unless noted.
  */
 import type { Tensor } from "../tensor/tensor.js";
-import { float, int, ints, type GraphBuilder } from "./graph-builder.js";
+import { float, int, ints, type DenseRole, type GraphBuilder } from "./graph-builder.js";
 
 /** Additive mask value used by Keras' masked softmax (finite, so fully-masked rows stay finite). */
 export const MASK_VALUE = -1e9;
 
-/** x·W (+ b). `kernel` is [in, out] float32. */
-export function dense(g: GraphBuilder, x: string, kernel: Tensor, bias?: Tensor): string {
+/**
+ * x·W (+ b). `kernel` is [in, out]. The graph's dense encoder (quantized weights, calibration probes) may emit it
+ * instead; `name` identifies the layer within its scope.
+ */
+export function dense(g: GraphBuilder, x: string, kernel: Tensor, bias: Tensor | undefined, role: DenseRole, name: string): string {
+  const encoded = g.options.weights?.dense(g, x, kernel, bias, role, g.scopePath ? `${g.scopePath}/${name}` : name);
+  if (encoded) return encoded;
   let y = g.op("MatMul", [x, g.floatWeight("kernel", kernel)]);
   if (bias) y = g.op("Add", [y, g.floatWeight("bias", bias)]);
   return y;
+}
+
+/** Rows of a [V, H] embedding table, in the graph's weight encoding. */
+export function embeddingLookup(g: GraphBuilder, table: Tensor, ids: string, name: string): string {
+  const encoded = g.options.weights?.gather?.(g, table, ids, g.scopePath ? `${g.scopePath}/${name}` : name);
+  return encoded ?? g.op("Gather", [g.floatWeight(name, table), ids], { axis: int(0) });
 }
 
 /** Splits the last axis into pieces of the given sizes. */

@@ -3,8 +3,9 @@
  * adapters stacked along a leading "adapter" axis (slot 0 is "no adapter": zeros), ranks zero-padded to the
  * batch's largest (zero rows/columns add exactly nothing), B pre-multiplied by the adapter's scale.
  */
+import { InputError } from "../backbone/inputs.js";
 import { toFloat32 } from "../tensor/tensor.js";
-import type { LoraAdapter, LoraTarget } from "./adapter.js";
+import { validateAdapter, type LoraAdapter, type LoraTarget } from "./adapter.js";
 
 export interface FloatInput {
   data: Float32Array;
@@ -63,4 +64,76 @@ export function stackAdapters(targets: readonly LoraTarget[], adapters: readonly
     inputs.set(names.flatB, { data: fb, dims: [slots, r2, cols] });
   }
   return inputs;
+}
+
+export interface AdapterChoice {
+  /** Adapters this batch uses. Default: the session's own adapter, if any. */
+  adapters?: readonly LoraAdapter[];
+  /**
+   * Per row: index into `adapters`, or null / -1 for the base model. Default: every row uses the only
+   * adapter (or none when there is none).
+   */
+  adapterIds?: ArrayLike<number | null>;
+}
+
+/** Stacked adapter inputs are cached per adapter combination: switching back costs nothing. */
+const STACK_CACHE_SIZE = 4;
+const adapterKeys = new WeakMap<LoraAdapter, number>();
+let nextAdapterKey = 0;
+
+/**
+ * The LoRA inputs of a serving graph for one batch: `adapter_ids` (slot per row, 0 = none) and the stacked
+ * factors, validated once per adapter and cached per adapter combination.
+ */
+export class AdapterFeeds {
+  private readonly validated = new WeakSet<LoraAdapter>();
+  private readonly stacks = new Map<string, Map<string, FloatInput>>();
+
+  constructor(
+    private readonly targets: readonly LoraTarget[],
+    private readonly defaultAdapter: LoraAdapter | null = null,
+  ) {}
+
+  /** The adapter of each row (null: the base model), validated. */
+  rowAdapters(batchSize: number, options: AdapterChoice): (LoraAdapter | null)[] {
+    const adapters = this.adapters(options);
+    if (options.adapterIds) {
+      if (options.adapterIds.length !== batchSize) throw new InputError(`adapterIds has ${options.adapterIds.length} entries for a batch of ${batchSize}`);
+      return Array.from({ length: batchSize }, (_, b) => {
+        const id = options.adapterIds![b];
+        if (id === null || id === -1) return null;
+        if (!Number.isInteger(id) || id < 0 || id >= adapters.length) throw new InputError(`adapterIds[${b}] = ${id} does not name one of the ${adapters.length} adapters`);
+        return adapters[id];
+      });
+    }
+    if (adapters.length > 1) throw new InputError(`${adapters.length} adapters given without adapterIds to say which row uses which`);
+    return new Array(batchSize).fill(adapters[0] ?? null);
+  }
+
+  feeds(batchSize: number, options: AdapterChoice): { ids: Int32Array; inputs: Map<string, FloatInput> } {
+    const adapters = this.adapters(options);
+    const rows = this.rowAdapters(batchSize, options);
+    const ids = Int32Array.from(rows, (a) => (a === null ? 0 : adapters.indexOf(a) + 1)); // slot 0: no adapter
+    const key = adapters.map((a) => adapterKeys.get(a) ?? (adapterKeys.set(a, nextAdapterKey++), adapterKeys.get(a))).join(",");
+    let inputs = this.stacks.get(key);
+    if (!inputs) {
+      inputs = stackAdapters(this.targets, adapters);
+      if (this.stacks.size >= STACK_CACHE_SIZE) this.stacks.delete(this.stacks.keys().next().value!);
+    } else {
+      this.stacks.delete(key); // re-insert: most recently used last
+    }
+    this.stacks.set(key, inputs);
+    return { ids, inputs };
+  }
+
+  private adapters(options: AdapterChoice): readonly LoraAdapter[] {
+    const adapters = options.adapters ?? (this.defaultAdapter ? [this.defaultAdapter] : []);
+    for (const adapter of adapters) {
+      if (!this.validated.has(adapter)) {
+        validateAdapter(adapter, this.targets);
+        this.validated.add(adapter);
+      }
+    }
+    return adapters;
+  }
 }

@@ -4,19 +4,25 @@
  */
 import * as ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web";
+import { readFileSync } from "node:fs";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { InferenceSession } from "onnxruntime-common";
 import type { SplitModel } from "../graph/graph-builder.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
+import { onnxruntimeWeb } from "../runtime/ort-web.js";
 
 export type RuntimeName = "wasm" | "node";
 
+let wasmBinary: Uint8Array | undefined;
+
+/** onnxruntime-web on the same .wasm build the worker imports, one thread, set up as in workerd. */
 export function wasmRuntime(): OnnxRuntime {
-  ortWeb.env.wasm.numThreads = 1; // as in workerd: no threads there
-  ortWeb.env.wasm.proxy = false;
-  return { name: "wasm", ort: ortWeb, sessionOptions: { executionProviders: ["wasm"] } };
+  // The package exports no path to its .wasm: find it beside the package's entry.
+  wasmBinary ??= readFileSync(join(dirname(createRequire(import.meta.url).resolve("onnxruntime-web")), "ort-wasm-simd-threaded.wasm"));
+  return onnxruntimeWeb(ortWeb, wasmBinary);
 }
 
 export interface NodeRuntimeOptions {

@@ -8,12 +8,15 @@ import type { SplitModel } from "../graph/graph-builder.js";
 
 export interface OrtApi {
   InferenceSession: { create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> };
+  env: { versions?: Record<string, string> };
   Tensor: typeof Tensor;
 }
 
 export interface OnnxRuntime {
   /** "wasm", "node", … (reported in benchmarks and response headers). */
   readonly name: string;
+  /** Package and version ("onnxruntime-web 1.30.0"), where known. */
+  readonly version?: string;
   readonly ort: OrtApi;
   readonly sessionOptions?: InferenceSession.SessionOptions;
   /**
@@ -21,4 +24,6 @@ export interface OnnxRuntime {
    * that can read such files have it (onnxruntime-node: `shared/node/runtimes.ts`).
    */
   createSplitSession?(model: SplitModel): Promise<InferenceSession>;
+  /** Bytes of the runtime's WebAssembly memory (onnxruntime-web: grows, never shrinks); absent for native runtimes. */
+  memoryBytes?(): number;
 }

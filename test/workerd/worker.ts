@@ -9,7 +9,7 @@
 import * as ort from "onnxruntime-web/wasm";
 import ortWasm from "./ort-wasm-simd-threaded.wasm";
 import { Backbone, MemoryPresetStore, toFloat32, tokenBatch, type BackboneSession } from "../../shared/index.js";
-import { workerdWasmRuntime } from "../../shared/runtime/ort-web-workerd.js";
+import { workerdWasmRuntime } from "../../shared/runtime/ort-web.js";
 
 let session: BackboneSession | undefined;
 

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { Backbone, type BackboneArgs, type GraphInputs, type GraphResult, type VariableSpec } from "../../backbone/backbone.js";
 import { parseConfig } from "../../backbone/config.js";
 import { int, type GraphBuilder } from "../../graph/graph-builder.js";
-import { additiveMask, attention, dense, gelu, keyPaddingMask, layerNorm, seqLength, splitLast } from "../../graph/layers.js";
+import { additiveMask, attention, dense, embeddingLookup, gelu, keyPaddingMask, layerNorm, seqLength, splitLast } from "../../graph/layers.js";
 import { concatLast, reshape } from "../../tensor/ops.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Initializer } from "../../tensor/random.js";
@@ -33,6 +33,16 @@ export const encoderConfigSchema = z
   });
 
 export type EncoderConfig = z.output<typeof encoderConfigSchema>;
+
+/** A contiguous piece of the encoder's forward pass (see `EncoderBackbone.buildStage`). */
+export interface EncoderStage {
+  /** Start with the embeddings, from token ids or from token vectors; null: start from `hidden`. */
+  embed: "ids" | "vectors" | null;
+  /** Blocks [from, to). */
+  blocks: [number, number];
+  /** Take LoRA adapters as inputs (for the stage's blocks). */
+  lora: boolean;
+}
 export type EncoderArgs = z.input<typeof encoderConfigSchema> & BackboneArgs;
 
 const KERNEL_INIT: Initializer = { kind: "truncated_normal", stddev: 0.02 };
@@ -152,49 +162,78 @@ export abstract class EncoderBackbone extends Backbone {
   }
 
   protected buildGraph(g: GraphBuilder, inputs: GraphInputs): GraphResult {
-    const { tokenIds, paddingMask } = inputs;
-    const { numLayers, numHeads, hiddenDim: H } = this.config;
-    const eps = this.layerNormEpsilon;
-    const w = (path: string) => this.weight(path);
-    const hiddenStates: string[] = [];
-
-    let x = g.scope(this.embeddingName, () => {
-      const tokens = g.op("Gather", [g.floatWeight("token_embedding", this.tokenEmbedding), tokenIds], { axis: int(0) });
-      // Positions 0..T-1: slice the table rather than gather (KerasHub `PositionEmbedding`).
-      const table = g.floatWeight("position_embedding", w(`${this.embeddingName}/position_embedding/embeddings`));
-      const t = g.op("Unsqueeze", [seqLength(g, tokenIds), g.constInt64([0])]);
-      const positions = g.op("Slice", [table, g.constInt64([0]), t, g.constInt64([0])]);
-      return g.op("Add", [tokens, positions]);
-    });
-    x = g.scope("embeddings_layer_norm", () => layerNorm(g, x, w("embeddings_layer_norm/gamma"), w("embeddings_layer_norm/beta"), eps));
-    hiddenStates.push(x);
-
-    const mask = additiveMask(g, keyPaddingMask(g, paddingMask));
-    const headDim = H / numHeads;
-    for (let i = 0; i < numLayers; i++) {
-      const l = `transformer_layer_${i}`;
-      x = g.scope(l, () => {
-        const a = (name: string) => w(`${l}/self_attention_layer/${name}`);
-        const attended = g.scope("self_attention_layer", () => {
-          // One [H, 3H] projection instead of three.
-          const kernel = concatLast(["query", "key", "value"].map((p) => reshape(a(`${p}/kernel`), [H, H])));
-          const bias = concatLast(["query", "key", "value"].map((p) => reshape(a(`${p}/bias`), [H])));
-          const [q0, k, v0] = splitLast(g, dense(g, x, kernel, bias), [H, H, H]);
-          const q = this.adaptProjection(g, inputs, x, q0, `${l}/self_attention_layer/query/kernel`);
-          const v = this.adaptProjection(g, inputs, x, v0, `${l}/self_attention_layer/value/kernel`);
-          const ctx = attention(g, {
-            q, k, v, numQueryHeads: numHeads, numKeyValueHeads: numHeads, headDim,
-            queryScale: 1 / Math.sqrt(headDim), mask,
-          });
-          return dense(g, ctx, reshape(a("attention_output/kernel"), [H, H]), a("attention_output/bias"));
-        });
-        const h = layerNorm(g, g.op("Add", [x, attended]), w(`${l}/self_attention_layer_norm/gamma`), w(`${l}/self_attention_layer_norm/beta`), eps);
-        const inner = gelu(g, dense(g, h, w(`${l}/feedforward_intermediate_dense/kernel`), w(`${l}/feedforward_intermediate_dense/bias`)), "none");
-        const ffn = dense(g, inner, w(`${l}/feedforward_output_dense/kernel`), w(`${l}/feedforward_output_dense/bias`));
-        return layerNorm(g, g.op("Add", [h, ffn]), w(`${l}/feedforward_layer_norm/gamma`), w(`${l}/feedforward_layer_norm/beta`), eps);
-      });
+    let x = this.embed(g, { tokenIds: inputs.tokenIds });
+    const hiddenStates = [x];
+    const mask = additiveMask(g, keyPaddingMask(g, inputs.paddingMask));
+    for (let i = 0; i < this.config.numLayers; i++) {
+      x = this.block(g, x, mask, i, inputs);
       hiddenStates.push(x);
     }
     return { sequenceOutput: x, hiddenStates };
+  }
+
+  /**
+   * One stage of the forward pass as its own graph (edge artifacts and isolate pipelines): the embeddings, from
+   * `token_ids` or from `token_vectors` [B, T, H] looked up outside the graph, and/or blocks [from, to) on
+   * `hidden`. Inputs: that, `padding_mask` and, with LoRA, `adapter_ids` plus the stage's adapter factors; output
+   * `hidden_out` [B, T, H] (the next stage's `hidden`).
+   */
+  buildStage(g: GraphBuilder, stage: EncoderStage): void {
+    const H = this.config.hiddenDim;
+    const paddingMask = g.input("padding_mask", "int32", ["batch", "sequence"]);
+    const adapterIds = stage.lora ? g.input("adapter_ids", "int32", ["batch"]) : undefined;
+    let x: string;
+    if (stage.embed === "ids") x = this.embed(g, { tokenIds: g.input("token_ids", "int32", ["batch", "sequence"]) });
+    else if (stage.embed === "vectors") x = this.embed(g, { tokenVectors: g.input("token_vectors", "float32", ["batch", "sequence", H]) });
+    else x = g.input("hidden", "float32", ["batch", "sequence", H]);
+    const [from, to] = stage.blocks;
+    if (to > from) {
+      const mask = additiveMask(g, keyPaddingMask(g, paddingMask));
+      for (let i = from; i < to; i++) x = this.block(g, x, mask, i, { tokenIds: "", paddingMask, adapterIds });
+    }
+    g.output(x, "hidden_out", "float32", ["batch", "sequence", H]);
+  }
+
+  /** Token + position embeddings and their LayerNorm. Token vectors may come from outside (an edge lookup). */
+  private embed(g: GraphBuilder, tokens: { tokenIds: string } | { tokenVectors: string }): string {
+    const w = (path: string) => this.weight(path);
+    const x = g.scope(this.embeddingName, () => {
+      const vectors = "tokenIds" in tokens ? embeddingLookup(g, this.tokenEmbedding, tokens.tokenIds, "token_embedding") : tokens.tokenVectors;
+      // Positions 0..T-1: slice the table rather than gather (KerasHub `PositionEmbedding`).
+      const table = g.floatWeight("position_embedding", w(`${this.embeddingName}/position_embedding/embeddings`));
+      const t = g.op("Unsqueeze", [seqLength(g, vectors), g.constInt64([0])]);
+      const positions = g.op("Slice", [table, g.constInt64([0]), t, g.constInt64([0])]);
+      return g.op("Add", [vectors, positions]);
+    });
+    return g.scope("embeddings_layer_norm", () => layerNorm(g, x, w("embeddings_layer_norm/gamma"), w("embeddings_layer_norm/beta"), this.layerNormEpsilon));
+  }
+
+  /** Encoder block `i`: self-attention, residual + LayerNorm, exact-GELU feed-forward, residual + LayerNorm. */
+  private block(g: GraphBuilder, x: string, mask: string, i: number, inputs: GraphInputs): string {
+    const { numHeads, hiddenDim: H } = this.config;
+    const eps = this.layerNormEpsilon;
+    const headDim = H / numHeads;
+    const l = `transformer_layer_${i}`;
+    const w = (path: string) => this.weight(path);
+    return g.scope(l, () => {
+      const a = (name: string) => w(`${l}/self_attention_layer/${name}`);
+      const attended = g.scope("self_attention_layer", () => {
+        // One [H, 3H] projection instead of three.
+        const kernel = concatLast(["query", "key", "value"].map((p) => reshape(a(`${p}/kernel`), [H, H])));
+        const bias = concatLast(["query", "key", "value"].map((p) => reshape(a(`${p}/bias`), [H])));
+        const [q0, k, v0] = splitLast(g, dense(g, x, kernel, bias, "attention", "qkv"), [H, H, H]);
+        const q = this.adaptProjection(g, inputs, x, q0, `${l}/self_attention_layer/query/kernel`);
+        const v = this.adaptProjection(g, inputs, x, v0, `${l}/self_attention_layer/value/kernel`);
+        const ctx = attention(g, {
+          q, k, v, numQueryHeads: numHeads, numKeyValueHeads: numHeads, headDim,
+          queryScale: 1 / Math.sqrt(headDim), mask,
+        });
+        return dense(g, ctx, reshape(a("attention_output/kernel"), [H, H]), a("attention_output/bias"), "attention", "attention_output");
+      });
+      const h = layerNorm(g, g.op("Add", [x, attended]), w(`${l}/self_attention_layer_norm/gamma`), w(`${l}/self_attention_layer_norm/beta`), eps);
+      const inner = gelu(g, dense(g, h, w(`${l}/feedforward_intermediate_dense/kernel`), w(`${l}/feedforward_intermediate_dense/bias`), "ffn", "feedforward_intermediate_dense"), "none");
+      const ffn = dense(g, inner, w(`${l}/feedforward_output_dense/kernel`), w(`${l}/feedforward_output_dense/bias`), "ffn", "feedforward_output_dense");
+      return layerNorm(g, g.op("Add", [h, ffn]), w(`${l}/feedforward_layer_norm/gamma`), w(`${l}/feedforward_layer_norm/beta`), eps);
+    });
   }
 }

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { Backbone, type BackboneArgs, type GraphInputs, type GraphResult, type VariableSpec } from "../../backbone/backbone.js";
 import { parseConfig } from "../../backbone/config.js";
 import { int, type GraphBuilder } from "../../graph/graph-builder.js";
-import { additiveMask, attention, gelu, keyPaddingMask, rmsNorm, rotaryEmbedding, seqLength, splitLast } from "../../graph/layers.js";
+import { additiveMask, attention, dense, embeddingLookup, gelu, keyPaddingMask, rmsNorm, rotaryEmbedding, seqLength, splitLast } from "../../graph/layers.js";
 import { concatLast, onePlus, reshape, transpose } from "../../tensor/ops.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { Initializer } from "../../tensor/random.js";
@@ -191,7 +191,7 @@ export class GemmaBackbone extends Backbone {
     const norm = (x: string, path: string) => g.scope(path.split("/").slice(-2, -1)[0], () => rmsNorm(g, x, onePlus(w(path)), eps));
 
     let x = g.scope("token_embedding", () => {
-      const embedded = g.op("Gather", [g.floatWeight("embeddings", this.tokenEmbedding), tokenIds], { axis: int(0) });
+      const embedded = embeddingLookup(g, this.tokenEmbedding, tokenIds, "embeddings");
       return g.op("Mul", [embedded, g.constFloat(Math.fround(Math.sqrt(H)))]);
     });
     const hiddenStates = [x];
@@ -218,7 +218,7 @@ export class GemmaBackbone extends Backbone {
           // Keras kernels are (heads, H, hd); one fused [H, (Nq + 2·Nkv)·hd] projection.
           const toColumns = (name: string, heads: number) => reshape(transpose(w(`${b}/attention/${name}/kernel`), [1, 0, 2]), [H, heads * hd]);
           const kernel = concatLast([toColumns("query", nq), toColumns("key", nkv), toColumns("value", nkv)]);
-          const qkv = g.op("MatMul", [n, g.floatWeight("qkv_kernel", kernel)]);
+          const qkv = dense(g, n, kernel, undefined, "attention", "qkv");
           const [q0, k, v0] = splitLast(g, qkv, [nq * hd, nkv * hd, nkv * hd]);
           const q = this.adaptProjection(g, inputs, n, q0, `${b}/attention/query/kernel`);
           const v = this.adaptProjection(g, inputs, n, v0, `${b}/attention/value/kernel`);
@@ -228,7 +228,7 @@ export class GemmaBackbone extends Backbone {
             queryScale: this.queryScale, mask: local ? localMask : globalMask,
             softCap: c.attentionLogitSoftCap, rotate: rope,
           });
-          return g.op("MatMul", [ctx, g.floatWeight("attention_output", w(`${b}/attention/attention_output/kernel`), [nq * hd, H])]);
+          return dense(g, ctx, reshape(w(`${b}/attention/attention_output/kernel`), [nq * hd, H]), undefined, "attention", "attention_output");
         });
         const a = c.usePostAttentionNorm ? norm(attended, `${b}/post_attention_norm/scale`) : attended;
         const h = g.op("Add", [x, a]);
@@ -236,8 +236,8 @@ export class GemmaBackbone extends Backbone {
         const n2 = norm(h, `${b}/pre_ffw_norm/scale`);
         const gateUp = concatLast([w(`${b}/ffw_gating/kernel`), w(`${b}/ffw_gating_2/kernel`)]);
         const ffw = c.intermediateDim / 2;
-        const [gate, up] = splitLast(g, g.op("MatMul", [n2, g.floatWeight("ffw_gating", gateUp)]), [ffw, ffw]);
-        const f0 = g.op("MatMul", [g.op("Mul", [gelu(g, gate, "tanh"), up]), g.floatWeight("ffw_linear", w(`${b}/ffw_linear/kernel`))]);
+        const [gate, up] = splitLast(g, dense(g, n2, gateUp, undefined, "ffn", "ffw_gating"), [ffw, ffw]);
+        const f0 = dense(g, g.op("Mul", [gelu(g, gate, "tanh"), up]), w(`${b}/ffw_linear/kernel`), undefined, "ffn", "ffw_linear");
         const f = c.usePostFfwNorm ? norm(f0, `${b}/post_ffw_norm/scale`) : f0;
         return g.op("Add", [h, f]);
       });

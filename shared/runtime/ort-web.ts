@@ -1,0 +1,83 @@
+/**
+ * onnxruntime-web (WASM, one thread, no proxy) as an `OnnxRuntime`, in workerd and in Node, with the two things
+ * Edgebone needs from inside it. Both depend on how onnxruntime-web 1.30's Emscripten glue loads its binary, so
+ * they are pinned to that version (`ORT_WEB_VERSION`; a different version is refused at setup, and
+ * test/ort-web.test.ts fails when the package changes):
+ *
+ * 1. Loading in workerd. workerd refuses to compile WebAssembly from bytes; a Worker only gets a compiled
+ *    `WebAssembly.Module` by importing the `.wasm` file (wrangler/miniflare "CompiledWasm" rule). ORT takes the
+ *    binary only as bytes (`env.wasm.wasmBinary`), which its glue hands to `WebAssembly.instantiate(new
+ *    Uint8Array(wasmBinary), imports)`. So ORT gets a marker buffer as `wasmBinary` (which also stops it resolving
+ *    the .wasm via `import.meta.url`, empty in workerd), and `WebAssembly.instantiate` is wrapped so that the call
+ *    carrying that buffer instantiates the compiled module instead. Every other call passes through unchanged.
+ * 2. Memory. Isolate memory includes ORT's `WebAssembly.Memory`, which only grows. The glue creates it in JS and
+ *    passes it among the imports of that same call, where the wrapper records it (`memoryBytes()`).
+ *
+ * ```ts
+ * import * as ort from "onnxruntime-web/wasm";                            // the wasm-only ESM bundle
+ * import ortWasm from "./ort-wasm-simd-threaded.wasm";                    // CompiledWasm module, same ORT version
+ * const runtime = onnxruntimeWeb(ort, ortWasm);                           // Node: pass the .wasm file's bytes
+ * ```
+ * The caller passes its own `onnxruntime-web` (the library never imports a runtime).
+ */
+import type { Env } from "onnxruntime-common";
+import type { OnnxRuntime, OrtApi } from "./runtime.js";
+
+/** The onnxruntime-web version these hooks are written for. */
+export const ORT_WEB_VERSION = "1.30.0";
+
+type Instantiate = (source: unknown, imports?: object) => Promise<unknown>;
+interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: { instantiate: Instantiate; Memory: new (...args: never[]) => WasmMemory } }).WebAssembly;
+
+let binary: ArrayBufferLike | undefined; // the buffer ORT was given as wasmBinary
+let compiled: WebAssembly.Module | undefined; // workerd: what to instantiate instead
+let memory: WasmMemory | undefined;
+
+function findMemory(imports: object | undefined): WasmMemory | undefined {
+  for (const module of Object.values(imports ?? {})) {
+    for (const value of Object.values(module as object)) if (value instanceof wasmApi.Memory) return value;
+  }
+  return undefined;
+}
+
+function installHook(): void {
+  const instantiate = wasmApi.instantiate;
+  wasmApi.instantiate = (source, imports) => {
+    if (!(ArrayBuffer.isView(source) && source.buffer === binary)) return instantiate.call(wasmApi, source, imports);
+    memory = findMemory(imports);
+    if (!compiled) return instantiate.call(wasmApi, source, imports);
+    const module = compiled;
+    return instantiate.call(wasmApi, module, imports).then((instance) => ({ instance, module }));
+  };
+}
+
+export function onnxruntimeWeb(ort: OrtApi & { env: Env }, wasm: WebAssembly.Module | Uint8Array): OnnxRuntime {
+  const version = ort.env.versions?.web;
+  if (version !== ORT_WEB_VERSION) {
+    throw new Error(`onnxruntime-web ${version} is not ${ORT_WEB_VERSION}, the version Edgebone's loading hooks (shared/runtime/ort-web.ts) and edge artifacts are built for: pin onnxruntime-web to ${ORT_WEB_VERSION} or update the hooks`);
+  }
+  if (binary === undefined) {
+    installHook();
+    compiled = wasm instanceof Uint8Array ? undefined : wasm;
+    // An ArrayBuffer: the glue views it (`new Uint8Array(buffer)`), where a Uint8Array would be copied.
+    binary = wasm instanceof Uint8Array ? wasm.slice().buffer : new ArrayBuffer(8);
+    ort.env.wasm.wasmBinary = binary;
+    ort.env.wasm.numThreads = 1; // workerd has no Web Workers; Node runs it the same way to measure the same thing
+    ort.env.wasm.proxy = false;
+  } else if (wasm instanceof Uint8Array ? compiled !== undefined : wasm !== compiled) {
+    throw new Error("onnxruntime-web is already set up with another WebAssembly binary");
+  }
+  return {
+    name: "wasm",
+    version: `onnxruntime-web ${version}`,
+    ort,
+    sessionOptions: { executionProviders: ["wasm"] },
+    memoryBytes: () => memory?.buffer.byteLength ?? 0,
+  };
+}
+
+/** The worker's runtime: onnxruntime-web on the `.wasm` module wrangler compiled. */
+export const workerdWasmRuntime = (ort: OrtApi & { env: Env }, wasmModule: WebAssembly.Module): OnnxRuntime => onnxruntimeWeb(ort, wasmModule);
