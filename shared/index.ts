@@ -43,7 +43,7 @@ export { importPeftAdapter, readPeftAdapter, type PeftConfig } from "./lora/peft
 export { type ForwardOptions } from "./backbone/session.js";
 export { DENSE_SCHEMES, EMBEDDING_SCHEMES, NAMED_PLANS, parsePlan, planName, type DenseScheme, type EmbeddingScheme, type QuantPlan } from "./quant/plan.js";
 export { QuantizedWeights, type CalibrationStats } from "./quant/weight-encoder.js";
-export { calibrate, calibrationBatches } from "./quant/calibrate.js";
+export { CALIBRATION_TEXTS, calibrate, calibrationBatches, sampleBatch } from "./quant/calibrate.js";
 export { FIDELITY_BARS, fidelity, meetsBars, type Fidelity } from "./quant/fidelity.js";
 export { EDGE_MANIFEST, EdgeArtifactError, buildEdgeArtifact, supportsEdgeArtifact, type EdgeArtifact, type EdgeBuildOptions, type EdgeManifest } from "./edge/artifact.js";
 export { EdgeMemoryError, EdgeModel, readEdgeManifest, type EdgeLoadOptions } from "./edge/edge-model.js";

@@ -89,7 +89,7 @@ describe("edge artifacts", () => {
 
   describe("failure modes", () => {
     let artifact: EdgeArtifact;
-    const load = async (edit: Parameters<typeof store>[1], options = {}) => EdgeModel.load(await store(artifact, edit), backbone, wasm, options);
+    const load = async (edit: Parameters<typeof store>[1], options = {}) => EdgeModel.load(await store(artifact, edit), backbone, wasm, { verify: true, ...options });
     it("truncated, corrupted, missing or incompatible files are refused with the file and the fix", async () => {
       artifact ??= await buildEdgeArtifact(backbone, { plan, stageBytes: 300_000, onnxruntimeWeb: ORT });
       const stage = artifact.manifest.stages[1].data.file;

@@ -16,7 +16,20 @@ import { sha256Hex } from "../runner/signing.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
 import { EDGE_DIR, EDGE_MANIFEST, EdgeArtifactError, parseEdgeManifest, type EdgeManifest } from "./artifact.js";
 
+/** Where an artifact's files come from: any preset store's files, plus a copy-free read where the store has one. */
+export interface EdgeFiles extends Pick<PresetFiles, "location" | "read"> {
+  /**
+   * Reads the whole file into `target` when its size is `target.byteLength`; returns its actual size (nothing is
+   * read when it differs) and the sha256 the store keeps for it, if any; null when the file does not exist.
+   */
+  readInto?(file: string, target: Uint8Array): Promise<{ size: number; sha256?: string } | null>;
+}
+
+type FileRef = { file: string; bytes: number; sha256: string };
+
 export interface EdgeLoadOptions {
+  /** Hash every file against the manifest even when the store has no checksum of its own (costs a copy per file). */
+  verify?: boolean;
   /**
    * Refuse to grow the runtime's WASM memory beyond this many bytes (checked before each stage, against the
    * stage's weights): an isolate over its limit is killed with every request in it, a refused load is an error.
@@ -32,7 +45,7 @@ export class EdgeMemoryError extends Error {
 }
 
 /** Whether the preset has an edge artifact (without loading it). */
-export async function readEdgeManifest(files: PresetFiles): Promise<EdgeManifest | null> {
+export async function readEdgeManifest(files: Pick<PresetFiles, "location" | "read">): Promise<EdgeManifest | null> {
   const bytes = await files.read(EDGE_MANIFEST);
   return bytes === null ? null : parseEdgeManifest(bytes, files.location);
 }
@@ -51,20 +64,35 @@ export class EdgeModel {
   }
 
   /** Loads the artifact of `files` for `backbone` (its config; weights are never materialised). */
-  static async load(files: PresetFiles, backbone: Backbone, runtime: OnnxRuntime, options: EdgeLoadOptions = {}): Promise<EdgeModel> {
+  static async load(files: EdgeFiles, backbone: Backbone, runtime: OnnxRuntime, options: EdgeLoadOptions = {}): Promise<EdgeModel> {
     const manifest = await readEdgeManifest(files);
     if (!manifest) throw new EdgeArtifactError(`${files.location} has no edge artifact (${EDGE_MANIFEST})`);
     checkCompatible(manifest, backbone, runtime, files.location);
     const limit = options.memoryLimitBytes ?? Infinity;
     const total = (manifest.embedding ? 1 : 0) + 2 * manifest.stages.length;
     let done = 0;
-    const read = async (ref: { file: string; bytes: number; sha256: string }) => {
-      const bytes = await files.read(ref.file);
-      if (bytes === null) throw new EdgeArtifactError(`${files.location}/${ref.file} is missing: reinstall the preset`);
-      if (bytes.byteLength !== ref.bytes) {
-        throw new EdgeArtifactError(`${files.location}/${ref.file} has ${bytes.byteLength} bytes, the manifest says ${ref.bytes}: the artifact is truncated or was replaced; reinstall the preset`);
+    // Stage weights are read into one reused buffer: ORT copies them into its heap, so JavaScript never holds more
+    // than the largest stage (and makes no garbage per stage for the GC to find later).
+    const scratch = new Uint8Array(Math.max(...manifest.stages.map((s) => s.data.bytes)));
+    const read = async (ref: FileRef, into?: Uint8Array): Promise<Uint8Array> => {
+      const fail = (problem: string) => new EdgeArtifactError(`${files.location}/${ref.file} ${problem}: reinstall the preset`);
+      let bytes: Uint8Array;
+      let storedSha256: string | undefined;
+      if (into && files.readInto) {
+        const got = await files.readInto(ref.file, into.subarray(0, ref.bytes));
+        if (got === null) throw fail("is missing");
+        if (got.size !== ref.bytes) throw fail(`has ${got.size} bytes, the manifest says ${ref.bytes}: the artifact is truncated or was replaced`);
+        bytes = into.subarray(0, ref.bytes);
+        storedSha256 = got.sha256;
+      } else {
+        const whole = await files.read(ref.file);
+        if (whole === null) throw fail("is missing");
+        if (whole.byteLength !== ref.bytes) throw fail(`has ${whole.byteLength} bytes, the manifest says ${ref.bytes}: the artifact is truncated or was replaced`);
+        bytes = whole;
       }
-      if ((await sha256Hex(bytes)) !== ref.sha256) throw new EdgeArtifactError(`${files.location}/${ref.file} does not match its sha256 in the manifest: reinstall the preset`);
+      // The store's own checksum (R2 keeps the sha256 sent at upload) costs nothing; hashing costs a copy.
+      const sha256 = storedSha256 ?? (options.verify ? await sha256Hex(bytes) : ref.sha256);
+      if (sha256 !== ref.sha256) throw fail("does not match its sha256 in the manifest");
       options.onProgress?.({ file: ref.file, done: ++done, total });
       return bytes;
     };
@@ -78,9 +106,10 @@ export class EdgeModel {
           throw new EdgeMemoryError(`loading ${files.location}/${stage.data.file} would take onnxruntime's memory from ${mib(used)} to over ${mib(used + stage.data.bytes)}, beyond the limit of ${mib(limit)}`);
         }
         const graph = await read(stage.graph);
-        const data = await read(stage.data);
+        const data = await read(stage.data, scratch);
         const externalData = [{ path: stage.data.file.slice(EDGE_DIR.length), data }];
-        sessions.push(await runtime.ort.InferenceSession.create(graph, { ...runtime.sessionOptions, externalData }));
+        // No memory patterns: rows come in every length, and ORT keeps one planned buffer per input shape it sees.
+        sessions.push(await runtime.ort.InferenceSession.create(graph, { ...runtime.sessionOptions, enableMemPattern: false, externalData }));
       }
     } catch (e) {
       await Promise.all(sessions.map((s) => s.release()));

@@ -15,6 +15,10 @@ import {
   familyByBackbone,
   tokenBatch,
   runtimeByName,
+  EdgeModel,
+  parsePlan,
+  readEdgeManifest,
+  type PresetFiles,
   type FloatDType,
   type Padding,
   type RuntimeName,
@@ -22,6 +26,7 @@ import {
   type Truncation,
 } from "./index.js";
 import { readAdapter, writeAdapter } from "./adapters.js";
+import { writeEdgeArtifact } from "./edge-build.js";
 
 const USAGE = `usage: edgebone <command> [options]
 
@@ -30,6 +35,8 @@ commands:
                [--random-weights] [--seed N] [--runtime wasm|node] [--threads N] [--store DIR]
                [--adapter <file.lora.h5|file.lora.safetensors|peft-dir>]   (applied to every row)
                in.json: {"token_ids": [[…]], "padding_mask": [[…]]} (or input_ids / attention_mask)
+               a preset directory with an edge artifact (edge/) runs it with --runtime wasm, through the
+               worker's own loader; --float runs the float graph instead
   tokenize     --preset <name|dir|…> (--text "…" [--text …] | --input <texts.json>) [--pair "…"]
                [--no-special-tokens] [--sequence-length N|none] [--truncate none|left|right]
                [--padding longest|max_length] [--chunk] [--overlap N] [--offsets]
@@ -40,8 +47,11 @@ commands:
                --truncate or --chunk (overlapping windows, with their spans) is given
   presets      [--json]   list the built-in presets
   save-preset  --preset <src> --out <dir> [--random-weights] [--seed N] [--dtype float32|float16|bfloat16]
+               [--quantize auto|int8|int4|mixed|attention=…,ffn=…,embedding=…] [--no-measure]
                write a KerasHub-format preset (e.g. convert a Hugging Face checkpoint directory), with
-               its tokenizer as tokenizer.hf.json plus KerasHub's tokenizer.json and assets/tokenizer/
+               its tokenizer as tokenizer.hf.json plus KerasHub's tokenizer.json and assets/tokenizer/;
+               --quantize adds the quantized edge artifact (edge/: what the worker runs in the isolate),
+               checked against the float model and measured (peak isolate memory, WASM tokens/s)
 
   lora-init    --preset <p> --rank <r> --out <file.lora.h5|file.lora.safetensors> [--seed N] [--random-b]
                a fresh KerasHub-initialised adapter (A he_uniform, B zeros; --random-b: random B, for tests)
@@ -134,6 +144,7 @@ async function forward(args: string[]): Promise<void> {
     runtime: { type: "string" },
     threads: { type: "string" },
     adapter: { type: "string" },
+    float: { type: "boolean" },
   });
   if (values.help) return console.log(USAGE);
   const inputPath = required(values.input, "--input");
@@ -146,11 +157,21 @@ async function forward(args: string[]): Promise<void> {
   if (ids === undefined) throw new Error(`${inputPath}: needs "token_ids" (or "input_ids")`);
   const batch = tokenBatch(ids, mask);
 
-  const backbone = await loadBackbone(values);
+  const edgeFiles = values.float ? null : await edgeArtifactFiles(values);
+  const backbone = edgeFiles ? await loadBackbone({ ...values, "random-weights": true }) : await loadBackbone(values); // the artifact carries the weights
   checkBatch(batch, backbone); // fail before building the graph
-  if (values.adapter) backbone.setLora(await readAdapter(values.adapter, backbone), values.adapter);
-  const session = await backbone.createSession(runtimeByName(runtimeName, { threads }));
-  const { sequenceOutput } = await session.forward(batch);
+  const adapter = values.adapter ? await readAdapter(values.adapter, backbone) : null;
+  let sequenceOutput: Tensor;
+  if (edgeFiles) {
+    if (runtimeName !== "wasm") throw new UsageError("an edge artifact runs on onnxruntime-web: use --runtime wasm (or --float for the float graph)");
+    const model = await EdgeModel.load(edgeFiles, backbone, runtimeByName("wasm"));
+    console.error(`running the ${model.manifest.plan} edge artifact of ${edgeFiles.location}`);
+    ({ sequenceOutput } = await model.forward(batch, { adapters: adapter ? [adapter] : [] }));
+  } else {
+    if (adapter) backbone.setLora(adapter, values.adapter);
+    const session = await backbone.createSession(runtimeByName(runtimeName, { threads }));
+    ({ sequenceOutput } = await session.forward(batch));
+  }
   const json = JSON.stringify({ sequence_output: { shape: sequenceOutput.shape, data: nested(sequenceOutput) } });
   if (values.output) {
     await writeFile(values.output, json + "\n");
@@ -267,10 +288,17 @@ async function presets(args: string[]): Promise<void> {
 }
 
 async function savePreset(args: string[]): Promise<void> {
-  const values = parse(args, { ...COMMON, out: { type: "string" }, dtype: { type: "string" } });
+  const values = parse(args, { ...COMMON, out: { type: "string" }, dtype: { type: "string" }, quantize: { type: "string" }, "no-measure": { type: "boolean" } });
   if (values.help) return console.log(USAGE);
   const out = required(values.out, "--out");
   const dtype = values.dtype === undefined ? undefined : oneOf<FloatDType>(values.dtype, "--dtype", ["float32", "float16", "bfloat16"], "float32");
+  if (values.quantize !== undefined && values.quantize !== "auto") {
+    try {
+      parsePlan(values.quantize);
+    } catch (e) {
+      throw new UsageError(`--quantize: ${(e as Error).message}`);
+    }
+  }
   console.error(`loading ${values.preset ?? ""}…`);
   const backbone = await loadBackbone(values, dtype);
   console.error(`writing ${backbone.className} (${backbone.countParams().toLocaleString("en-US")} parameters, ${backbone.dtype}) to ${out}…`);
@@ -278,6 +306,19 @@ async function savePreset(args: string[]): Promise<void> {
   const files = await backbone.saveToPreset(out, store);
   console.error(`saved ${files.location}`);
   await saveTokenizer(values, backbone, files);
+  if (values.quantize === undefined) return;
+  const { manifest } = await writeEdgeArtifact(backbone, files.location, {
+    plan: values.quantize,
+    measure: !values["no-measure"],
+    log: (line) => console.error(line),
+  });
+  console.error(manifest ? `wrote the ${manifest.plan} edge artifact to ${files.location}/edge/` : "no plan meets the fidelity bars within the isolate budget: no edge artifact (the preset runs on the runner pool)");
+}
+
+/** The preset's files when `--preset` is a directory with an edge artifact. */
+async function edgeArtifactFiles(values: { preset?: string; store?: string }): Promise<PresetFiles | null> {
+  const files = new FsPresetStore(values.store).openPath(required(values.preset, "--preset"));
+  return files && (await readEdgeManifest(files)) ? files : null;
 }
 
 async function loraInit(args: string[]): Promise<void> {

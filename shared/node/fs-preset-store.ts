@@ -1,9 +1,10 @@
 /** Node-only: presets as directories on the local filesystem. */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { PresetFiles, PresetStore } from "../presets/store.js";
+import type { EdgeFiles } from "../edge/edge-model.js";
 
 /** `$EDGEBONE_PRESETS`, else `~/.cache/edgebone/presets`. */
 export function defaultPresetRoot(): string {
@@ -34,7 +35,7 @@ export class FsPresetStore implements PresetStore {
   }
 }
 
-export function directoryFiles(dir: string): PresetFiles {
+export function directoryFiles(dir: string): PresetFiles & Required<Pick<EdgeFiles, "readInto">> {
   return {
     location: dir,
     async read(file) {
@@ -43,6 +44,27 @@ export function directoryFiles(dir: string): PresetFiles {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
         throw e;
+      }
+    },
+    async readInto(file, target) {
+      let handle;
+      try {
+        handle = await open(join(dir, file));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw e;
+      }
+      try {
+        const { size } = await handle.stat();
+        if (size !== target.byteLength) return { size };
+        for (let at = 0; at < size; ) {
+          const { bytesRead } = await handle.read(target, at, size - at, at);
+          if (bytesRead === 0) return { size: at }; // shrank while being read
+          at += bytesRead;
+        }
+        return { size };
+      } finally {
+        await handle.close();
       }
     },
     async write(file, bytes) {

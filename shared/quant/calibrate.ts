@@ -89,3 +89,15 @@ export function calibrationBatches(backbone: Backbone, preprocessor: Preprocesso
   }
   return batches;
 }
+
+/** `rows` rows of `length` tokens for benchmarks: the corpus through the preprocessor (repeated to fill), or fixed ids. */
+export function sampleBatch(backbone: Backbone, preprocessor: Preprocessor | null, rows: number, length = 128): TokenBatch {
+  const seq = Math.min(length, backbone.maxSequenceLength ?? length);
+  if (preprocessor) {
+    const filler = CALIBRATION_TEXTS.slice(0, 8).join(" ");
+    const p = new Preprocessor(preprocessor.tokenizer, { truncate: "right", padding: "max_length", sequenceLength: seq }, seq);
+    const out = p.call(Array.from({ length: rows }, (_, r) => `${CALIBRATION_TEXTS[r % CALIBRATION_TEXTS.length]} ${filler}`));
+    return tokenBatch(out.tokenIds, out.paddingMask);
+  }
+  return tokenBatch(Array.from({ length: rows }, (_, r) => Array.from({ length: seq }, (_, t) => ((r + 1) * 7919 + t * 104729) % backbone.vocabularySize)));
+}
