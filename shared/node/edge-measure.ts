@@ -7,9 +7,11 @@
  * one stage in JavaScript beside everything loaded so far) and after every forward pass; they count live memory
  * (after a GC) and report the largest amount of garbage that was waiting for collection separately.
  *
- *   node --expose-gc --import tsx shared/node/edge-measure.ts <preset dir> [preload module …]   → JSON on stdout
+ *   EDGEBONE_MEASURE=edge node --expose-gc --import tsx shared/node/edge-measure.ts <preset dir> [preload module …]
+ *   → JSON on stdout (EDGEBONE_MEASURE=<model.onnx>: that one in-memory model instead of the edge artifact)
  */
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Preprocessor, TokenBatch } from "../index.js";
@@ -30,17 +32,17 @@ export interface EdgeMeasurement {
 }
 
 /** Runs the measurement in a fresh Node process (so nothing of the caller's memory counts). */
-export async function measureEdgeArtifact(dir: string, preload: readonly string[] = []): Promise<EdgeMeasurement> {
+export async function measureEdgeArtifact(dir: string, preload: readonly string[] = [], options: { onnx?: string } = {}): Promise<EdgeMeasurement> {
   const tsx = import.meta.resolve("tsx");
   const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", "--import", tsx, fileURLToPath(import.meta.url), dir, ...preload], {
     maxBuffer: 1 << 20,
-    env: { ...process.env, EDGEBONE_MEASURE: "1" },
+    env: { ...process.env, EDGEBONE_MEASURE: options.onnx ?? "edge" },
   });
   return JSON.parse(stdout) as EdgeMeasurement;
 }
 
 /** In the fresh process: Edgebone's own code is imported after the baseline, so its heap counts too. */
-async function measure(dir: string, preload: readonly string[]): Promise<EdgeMeasurement> {
+async function measure(dir: string, preload: readonly string[], onnx?: string): Promise<EdgeMeasurement> {
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
   gc();
   const base = process.memoryUsage().heapUsed;
@@ -51,12 +53,15 @@ async function measure(dir: string, preload: readonly string[]): Promise<EdgeMea
   // Live memory: garbage is collected first (V8 collects ArrayBuffers once their total grows by tens of MB, so
   // uncollected garbage is a transient the limit's own GC reclaims); the most garbage seen is reported beside it.
   let garbage = 0;
-  const isolate = () => {
+  const isolate = async () => {
     const used = () => {
       const m = process.memoryUsage();
       return m.heapUsed - base + m.arrayBuffers + (runtime.memoryBytes?.() ?? 0);
     };
     const before = used();
+    // Array buffers are released after the collection that finds them dead, on a later turn: collect twice.
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
     gc();
     const live = used();
     garbage = Math.max(garbage, before - live);
@@ -77,28 +82,40 @@ async function measure(dir: string, preload: readonly string[]): Promise<EdgeMea
   gc();
   const tokenizerHeap = process.memoryUsage().heapUsed - base - codeHeap;
 
-  let peak = isolate();
+  // The model: the preset's edge artifact, or (benchmarks: the peer recipe, the float graph) one in-memory ONNX
+  // model as transformers.js loads it.
+  let peak = await isolate();
   const t0 = performance.now();
-  const model = await EdgeModel.load(files, backbone, runtime, { onProgress: () => (peak = Math.max(peak, isolate())) });
+  let forward: (batch: TokenBatch) => Promise<unknown>;
+  if (onnx === undefined) {
+    // Sampled synchronously while the file just read is alive (the loader's peak); collected at the end.
+    const raw = () => process.memoryUsage().heapUsed - base + process.memoryUsage().arrayBuffers + (runtime.memoryBytes?.() ?? 0);
+    const model = await EdgeModel.load(files, backbone, runtime, { onProgress: () => (peak = Math.max(peak, raw())) });
+    forward = (batch) => model.forward(batch);
+  } else {
+    let bytes: Uint8Array | null = await readFile(onnx);
+    const session = await runtime.ort.InferenceSession.create(bytes, runtime.sessionOptions);
+    peak = Math.max(peak, await isolate());
+    bytes = null;
+    forward = (batch) => {
+      const dims = [batch.batchSize, batch.sequenceLength];
+      return session.run({ token_ids: new runtime.ort.Tensor("int32", batch.tokenIds, dims), padding_mask: new runtime.ort.Tensor("int32", batch.paddingMask, dims) });
+    };
+  }
   const loadMs = performance.now() - t0;
-  const loadPeak = Math.max(peak, isolate());
+  const loadPeak = Math.max(peak, await isolate());
 
-  const rows = (n: number) => sampleBatch(backbone, preprocessor, n);
   const serve = async (batch: TokenBatch) => {
-    let servePeak = isolate();
-    await model.forward(batch); // warm-up: arenas grow to their size
-    servePeak = Math.max(servePeak, isolate());
+    await forward(batch); // warm-up: arenas grow to their size
     const runs = 3;
     const start = performance.now();
-    for (let i = 0; i < runs; i++) {
-      await model.forward(batch);
-      servePeak = Math.max(servePeak, isolate());
-    }
+    for (let i = 0; i < runs; i++) await forward(batch);
     const seconds = (performance.now() - start) / 1000 / runs;
-    return { peak: Math.max(loadPeak, servePeak), tokensPerSecond: (batch.batchSize * batch.sequenceLength) / seconds };
+    // WASM memory only grows, and live JS memory after a run is what the next one starts from.
+    return { peak: Math.max(loadPeak, await isolate()), tokensPerSecond: (batch.batchSize * batch.sequenceLength) / seconds };
   };
-  const one = await serve(rows(1));
-  const two = await serve(rows(2));
+  const one = await serve(sampleBatch(backbone, preprocessor, 1));
+  const two = await serve(sampleBatch(backbone, preprocessor, 2));
   return {
     runtime: runtime.version ?? runtime.name,
     peak_bytes: { load: loadPeak, "1x128": one.peak, "2x128": two.peak },
@@ -114,7 +131,8 @@ async function measure(dir: string, preload: readonly string[]): Promise<EdgeMea
 
 if (process.env.EDGEBONE_MEASURE && process.argv[1] === fileURLToPath(import.meta.url)) {
   const [dir, ...preload] = process.argv.slice(2);
-  measure(dir, preload).then(
+  const onnx = process.env.EDGEBONE_MEASURE === "edge" ? undefined : process.env.EDGEBONE_MEASURE;
+  measure(dir, preload, onnx).then(
     (m) => process.stdout.write(JSON.stringify(m) + "\n"),
     (e: Error) => {
       process.stderr.write(`edge-measure: ${e.message}\n`);

@@ -16,13 +16,17 @@ import { onnxruntimeWeb } from "../runtime/ort-web.js";
 
 export type RuntimeName = "wasm" | "node";
 
-let wasmBinary: Uint8Array | undefined;
+let wasmModule: WebAssembly.Module | undefined;
 
-/** onnxruntime-web on the same .wasm build the worker imports, one thread, set up as in workerd. */
+/**
+ * onnxruntime-web on the same .wasm build the worker imports, one thread, set up exactly as in workerd: from a
+ * compiled module (so that, as there, no copy of the binary stays in JavaScript memory).
+ */
 export function wasmRuntime(): OnnxRuntime {
   // The package exports no path to its .wasm: find it beside the package's entry.
-  wasmBinary ??= readFileSync(join(dirname(createRequire(import.meta.url).resolve("onnxruntime-web")), "ort-wasm-simd-threaded.wasm"));
-  return onnxruntimeWeb(ortWeb, wasmBinary);
+  const { Module } = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => WebAssembly.Module } }).WebAssembly;
+  wasmModule ??= new Module(readFileSync(join(dirname(createRequire(import.meta.url).resolve("onnxruntime-web")), "ort-wasm-simd-threaded.wasm")));
+  return onnxruntimeWeb(ortWeb, wasmModule);
 }
 
 export interface NodeRuntimeOptions {

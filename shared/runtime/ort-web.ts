@@ -4,7 +4,7 @@
  * they are pinned to that version (`ORT_WEB_VERSION`; a different version is refused at setup, and
  * test/ort-web.test.ts fails when the package changes):
  *
- * 1. Loading in workerd. workerd refuses to compile WebAssembly from bytes; a Worker only gets a compiled
+ * 1. Loading. workerd refuses to compile WebAssembly from bytes; a Worker only gets a compiled
  *    `WebAssembly.Module` by importing the `.wasm` file (wrangler/miniflare "CompiledWasm" rule). ORT takes the
  *    binary only as bytes (`env.wasm.wasmBinary`), which its glue hands to `WebAssembly.instantiate(new
  *    Uint8Array(wasmBinary), imports)`. So ORT gets a marker buffer as `wasmBinary` (which also stops it resolving
@@ -16,7 +16,7 @@
  * ```ts
  * import * as ort from "onnxruntime-web/wasm";                            // the wasm-only ESM bundle
  * import ortWasm from "./ort-wasm-simd-threaded.wasm";                    // CompiledWasm module, same ORT version
- * const runtime = onnxruntimeWeb(ort, ortWasm);                           // Node: pass the .wasm file's bytes
+ * const runtime = onnxruntimeWeb(ort, ortWasm);                           // Node: a Module compiled from the file
  * ```
  * The caller passes its own `onnxruntime-web` (the library never imports a runtime).
  */
@@ -32,8 +32,8 @@ interface WasmMemory {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: { instantiate: Instantiate; Memory: new (...args: never[]) => WasmMemory } }).WebAssembly;
 
-let binary: ArrayBufferLike | undefined; // the buffer ORT was given as wasmBinary
-let compiled: WebAssembly.Module | undefined; // workerd: what to instantiate instead
+const marker = new ArrayBuffer(8); // what ORT is given as wasmBinary
+let compiled: WebAssembly.Module | undefined; // what is instantiated instead
 let memory: WasmMemory | undefined;
 
 function findMemory(imports: object | undefined): WasmMemory | undefined {
@@ -46,29 +46,26 @@ function findMemory(imports: object | undefined): WasmMemory | undefined {
 function installHook(): void {
   const instantiate = wasmApi.instantiate;
   wasmApi.instantiate = (source, imports) => {
-    if (!(ArrayBuffer.isView(source) && source.buffer === binary)) return instantiate.call(wasmApi, source, imports);
+    if (!(ArrayBuffer.isView(source) && source.buffer === marker)) return instantiate.call(wasmApi, source, imports);
     memory = findMemory(imports);
-    if (!compiled) return instantiate.call(wasmApi, source, imports);
     const module = compiled;
     return instantiate.call(wasmApi, module, imports).then((instance) => ({ instance, module }));
   };
 }
 
-export function onnxruntimeWeb(ort: OrtApi & { env: Env }, wasm: WebAssembly.Module | Uint8Array): OnnxRuntime {
+export function onnxruntimeWeb(ort: OrtApi & { env: Env }, wasm: WebAssembly.Module): OnnxRuntime {
   const version = ort.env.versions?.web;
   if (version !== ORT_WEB_VERSION) {
     throw new Error(`onnxruntime-web ${version} is not ${ORT_WEB_VERSION}, the version Edgebone's loading hooks (shared/runtime/ort-web.ts) and edge artifacts are built for: pin onnxruntime-web to ${ORT_WEB_VERSION} or update the hooks`);
   }
-  if (binary === undefined) {
+  if (compiled === undefined) {
     installHook();
-    compiled = wasm instanceof Uint8Array ? undefined : wasm;
-    // An ArrayBuffer: the glue views it (`new Uint8Array(buffer)`), where a Uint8Array would be copied.
-    binary = wasm instanceof Uint8Array ? wasm.slice().buffer : new ArrayBuffer(8);
-    ort.env.wasm.wasmBinary = binary;
+    compiled = wasm;
+    ort.env.wasm.wasmBinary = marker; // viewed by the glue (`new Uint8Array(buffer)`), never copied
     ort.env.wasm.numThreads = 1; // workerd has no Web Workers; Node runs it the same way to measure the same thing
     ort.env.wasm.proxy = false;
-  } else if (wasm instanceof Uint8Array ? compiled !== undefined : wasm !== compiled) {
-    throw new Error("onnxruntime-web is already set up with another WebAssembly binary");
+  } else if (wasm !== compiled) {
+    throw new Error("onnxruntime-web is already set up with another WebAssembly.Module");
   }
   return {
     name: "wasm",
