@@ -12,7 +12,7 @@ import { unprocessable } from "./errors.js";
 import { idBatch, type Inference } from "./inference.js";
 
 /** Pools row `row` of a [batch, seq, hidden] output over its valid (mask 1) positions; also returns their count. */
-export function poolRow(data: Float32Array, seq: number, hidden: number, mask: ArrayLike<number>, row: number, pooling: Pooling): { vector: Float32Array; tokens: number } {
+function poolRow(data: Float32Array, seq: number, hidden: number, mask: ArrayLike<number>, row: number, pooling: Pooling): { vector: Float32Array; tokens: number } {
   const out = new Float32Array(hidden);
   const base = row * seq * hidden;
   let count = 0;
@@ -31,7 +31,7 @@ export function poolRow(data: Float32Array, seq: number, hidden: number, mask: A
   return { vector: out, tokens: count };
 }
 
-export function l2Normalize(v: Float32Array): Float32Array {
+function l2Normalize(v: Float32Array): Float32Array {
   let s = 0;
   for (const x of v) s += x * x;
   const n = Math.sqrt(s);
@@ -46,7 +46,7 @@ export function toBase64(v: Float32Array): string {
   return btoa(s);
 }
 
-export interface EmbedInput {
+interface EmbedInput {
   /** Texts, or token id rows (the model's vocabulary; special tokens are the caller's). */
   texts?: string[];
   ids?: number[][];

@@ -10,7 +10,7 @@ import type { AppEnv } from "./context.js";
 import { ApiError, badRequest, unprocessable } from "./errors.js";
 
 /** Largest JSON request body: TEI's default payload limit. */
-export const MAX_JSON_BYTES = 2_000_000;
+const MAX_JSON_BYTES = 2_000_000;
 
 /** `application/json` and `application/<anything>+json`, with or without parameters. */
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
@@ -72,5 +72,5 @@ export function allowedMethods(app: Hono<AppEnv>, path: string): string[] {
   const methods = new Set(app.routes.map((r) => r.method).filter((m) => m !== "ALL"));
   const allowed = [...methods].filter((method) => app.router.match(method, path)[0].some(([[, route]]) => route.method === method));
   if (allowed.includes("GET")) allowed.push("HEAD");
-  return allowed;
+  return allowed.sort();
 }

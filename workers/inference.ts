@@ -17,9 +17,7 @@ import { tooLarge } from "./http.js";
 export const MAX_BATCH_ROWS = 64;
 export const MAX_BATCH_TOKENS = 16_384;
 
-export type Backend = "isolate" | "runner";
-
-export interface Output {
+interface Output {
   shape: readonly number[];
   data: Float32Array;
 }
@@ -41,9 +39,9 @@ export function modelRef(model: string, param: string): ModelRef {
 }
 
 /** What to do with a text longer than the model's window: refuse it (422), cut it, or cut it into overlapping windows. */
-export type Fit = "reject" | "truncate" | "chunk";
+type Fit = "reject" | "truncate" | "chunk";
 
-export interface EncodedTexts {
+interface EncodedTexts {
   batch: TokenBatch;
   /** Row → the text (and span) it holds; several rows per text when chunked. */
   sources: readonly RowSource[];
