@@ -13,8 +13,6 @@
  */
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { InputError } from "../shared/index.js";
 import { requireTenant } from "./auth.js";
 import type { AppEnv, Db } from "./context.js";
@@ -37,7 +35,6 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
     if (error instanceof InputError) return errorResponse(c, unprocessable(error.message, "invalid_input"));
-    if (error instanceof HTTPException && error.status < 500) return errorResponse(c, new ApiError(error.status as ContentfulStatusCode, error.message, "bad_request"));
     console.error(error);
     // details go to the log, not to the client (they can name tables, keys, stack frames)
     return errorResponse(c, new ApiError(500, "internal server error", "internal_error"));
