@@ -4,7 +4,8 @@
  */
 export { Backbone, type BackboneArgs, type GraphOptions, type SessionOptions, type PresetSummary, type VariableSpec } from "./backbone/backbone.js";
 export { BackboneSession, type ForwardResult } from "./backbone/session.js";
-export { InputError, checkBatch, tokenBatch, type TokenBatch } from "./backbone/inputs.js";
+export { InputError, batchRows, checkBatch, tokenBatch, type TokenBatch } from "./backbone/inputs.js";
+export { POOLINGS, familyTraits, type FamilyTraits, type Pooling } from "./backbone/registry.js";
 export { ConfigError } from "./backbone/config.js";
 export { embedTokens, tiedLogits } from "./backbone/embedding.js";
 export * from "./models/gemma/index.js";

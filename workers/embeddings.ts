@@ -1,24 +1,18 @@
 /**
- * Embeddings: pooled, L2-normalised vectors from a preset's `sequence_output`. Pooling is per preset: `mean`
- * over valid tokens for encoders, `last` valid token for Gemma, overridable by `presets/<name>/edgebone.json`
- * (`{"pooling": "mean" | "cls" | "last"}`). Texts are tokenized with the preset's `tokenizer.hf.json`; a text
- * longer than the model's sequence length is cut into overlapping windows (Preprocessor.chunk) whose pooled
- * vectors are combined (mean pooling: weighted by the window's token count; cls: averaged; last: the last
- * window's) unless the request asks for truncation. `dimensions` keeps the first d components and
- * re-normalises (Matryoshka style, as OpenAI's text-embedding-3 models do).
+ * Embeddings: pooled, L2-normalised vectors from a preset's `sequence_output`. Pooling is per preset: the family's
+ * default (`FamilyTraits.defaultPooling`: `mean` over valid tokens for encoders, the `last` valid token for Gemma),
+ * overridable by `presets/<name>/edgebone.json` (`{"pooling": "mean" | "cls" | "last"}`). Texts are tokenized with
+ * the preset's `tokenizer.hf.json`; a text longer than the model's sequence length is cut into overlapping windows
+ * (Preprocessor.chunk) whose pooled vectors are combined (mean pooling: weighted by the window's token count; cls:
+ * averaged; last: the last window's) unless the request asks for truncation. `dimensions` keeps the first d
+ * components and re-normalises (Matryoshka style, as OpenAI's text-embedding-3 models do).
  */
-import { Preprocessor, type Backbone, type Preprocessed } from "../shared/index.js";
-import { ApiError, unprocessable } from "./errors.js";
-
-export type Pooling = "mean" | "cls" | "last";
-export const POOLINGS: readonly Pooling[] = ["mean", "cls", "last"];
-
-export function defaultPooling(backbone: Backbone): Pooling {
-  return /gemma/i.test(backbone.className) ? "last" : "mean";
-}
+import type { Pooling, TokenBatch } from "../shared/index.js";
+import { unprocessable } from "./errors.js";
+import { idBatch, type Inference } from "./inference.js";
 
 /** Pools row `row` of a [batch, seq, hidden] output over its valid (mask 1) positions; also returns their count. */
-export function poolRow(data: Float32Array, seq: number, hidden: number, mask: readonly number[], row: number, pooling: Pooling): { vector: Float32Array; tokens: number } {
+function poolRow(data: Float32Array, seq: number, hidden: number, mask: ArrayLike<number>, row: number, pooling: Pooling): { vector: Float32Array; tokens: number } {
   const out = new Float32Array(hidden);
   const base = row * seq * hidden;
   let count = 0;
@@ -37,7 +31,7 @@ export function poolRow(data: Float32Array, seq: number, hidden: number, mask: r
   return { vector: out, tokens: count };
 }
 
-export function l2Normalize(v: Float32Array): Float32Array {
+function l2Normalize(v: Float32Array): Float32Array {
   let s = 0;
   for (const x of v) s += x * x;
   const n = Math.sqrt(s);
@@ -52,95 +46,64 @@ export function toBase64(v: Float32Array): string {
   return btoa(s);
 }
 
-export interface EmbedInput {
+interface EmbedInput {
   /** Texts, or token id rows (the model's vocabulary; special tokens are the caller's). */
   texts?: string[];
   ids?: number[][];
+  /** Cut long texts at the window instead of chunking them. */
   truncate?: boolean;
   dimensions?: number;
   /** L2-normalise (default true; TEI's `normalize: false` turns it off). */
   normalize?: boolean;
+  /** The request field the input came from. */
+  param: string;
 }
 
-export interface EmbedResult {
-  vectors: Float32Array[];
-  promptTokens: number;
-  tokenizationMs: number;
-  inferenceMs: number;
-}
-
-function padIds(rows: number[][]): Preprocessed {
-  const len = Math.max(...rows.map((r) => r.length));
-  return {
-    tokenIds: rows.map((r) => [...r, ...new Array(len - r.length).fill(0)]),
-    paddingMask: rows.map((r) => [...r.map(() => 1), ...new Array(len - r.length).fill(0)]),
-    offsets: [],
-    rows: rows.map((r, i) => ({ text: i, tokenStart: 0, tokenEnd: r.length, start: 0, end: 0, truncated: 0 })),
-  };
-}
-
-/**
- * Embeds texts or id rows with `run` (the isolate's session or the runner pool, adapter included). `maxRows` bounds
- * the windows one request may produce (422 beyond).
- */
-export type RunBatch = (tokenIds: number[][], paddingMask: number[][]) => Promise<{ shape: readonly number[]; data: Float32Array }>;
-
-export async function embed(run: RunBatch, preprocessor: () => Promise<Preprocessor>, pooling: Pooling, input: EmbedInput, maxRows: number): Promise<EmbedResult> {
-  const t0 = performance.now();
-  let pre: Preprocessed;
+/** One vector per text or id row, and the tokens that went in (every window's, special tokens included). */
+export async function embed(inference: Inference, input: EmbedInput): Promise<{ vectors: Float32Array[]; tokens: number }> {
+  const { param } = input;
+  const backbone = await inference.backbone();
+  const d = input.dimensions;
+  if (d !== undefined && d > backbone.hiddenDim) throw unprocessable(`dimensions ${d} exceeds the model's ${backbone.hiddenDim}`, "invalid_dimensions", "dimensions");
+  let batch: TokenBatch;
+  let textOf: (row: number) => number;
   let count: number;
   if (input.ids) {
-    if (!input.ids.length || input.ids.some((r) => r.length === 0)) throw unprocessable("input token id rows must not be empty", "empty_input", "input");
-    pre = padIds(input.ids);
+    batch = idBatch(input.ids, param);
+    textOf = (row) => row;
     count = input.ids.length;
   } else {
     const texts = input.texts ?? [];
     const empty = texts.findIndex((t) => t.trim() === "");
-    if (!texts.length || empty >= 0) throw unprocessable(`input[${Math.max(empty, 0)}] is empty`, "empty_input", "input");
-    const p = await preprocessor();
-    if (input.truncate) {
-      pre = new Preprocessor(p.tokenizer, { truncate: "right" }, p.sequenceLength).call(texts);
-    } else {
-      pre = p.chunk(texts);
-    }
+    if (!texts.length || empty >= 0) throw unprocessable(`${param}[${Math.max(empty, 0)}] is empty`, "empty_input", param);
+    const encoded = await inference.encode(texts, input.truncate ? "truncate" : "chunk", param);
+    batch = encoded.batch;
+    textOf = (row) => encoded.sources[row].text;
     count = texts.length;
   }
-  if (pre.tokenIds.length > maxRows) {
-    throw unprocessable(`the input makes ${pre.tokenIds.length} rows (windows), over the limit of ${maxRows} per request`, "too_many_inputs", "input");
-  }
-  const t1 = performance.now();
-  const { shape, data } = await run(pre.tokenIds, pre.paddingMask);
-  const t2 = performance.now();
+  const pooling = await inference.pooling();
+  const { shape, data } = await inference.run(batch, param);
   const [, seq, hidden] = shape;
 
   const sums: { v: Float32Array; w: number }[] = Array.from({ length: count }, () => ({ v: new Float32Array(hidden), w: 0 }));
-  let promptTokens = 0;
-  pre.rows.forEach((source, row) => {
-    const { vector, tokens } = poolRow(data, seq, hidden, pre.paddingMask[row], row, pooling);
-    promptTokens += tokens;
-    const acc = sums[source.text];
+  let tokens = 0;
+  for (let row = 0; row < batch.batchSize; row++) {
+    const pooled = poolRow(data, seq, hidden, batch.paddingMask.subarray(row * seq, (row + 1) * seq), row, pooling);
+    tokens += pooled.tokens;
+    const acc = sums[textOf(row)];
     if (pooling === "last") {
-      acc.v = vector;
+      acc.v = pooled.vector;
       acc.w = 1;
-      return;
+      continue;
     }
-    const w = pooling === "mean" ? tokens : 1;
-    for (let h = 0; h < hidden; h++) acc.v[h] += vector[h] * w;
+    const w = pooling === "mean" ? pooled.tokens : 1;
+    for (let h = 0; h < hidden; h++) acc.v[h] += pooled.vector[h] * w;
     acc.w += w;
-  });
-  const d = input.dimensions;
-  if (d !== undefined && d > hidden) throw unprocessable(`dimensions ${d} exceeds the model's ${hidden}`, "invalid_dimensions", "dimensions");
+  }
   const vectors = sums.map(({ v, w }) => {
     if (w > 0 && pooling !== "last") for (let h = 0; h < hidden; h++) v[h] /= w;
     const kept = d === undefined ? v : v.slice(0, d);
     return input.normalize === false ? kept : l2Normalize(kept);
   });
-  return { vectors, promptTokens, tokenizationMs: t1 - t0, inferenceMs: t2 - t1 };
-}
-
-export function parseModel(model: string): { preset: string; adapter?: string } {
-  const i = model.indexOf(":");
-  if (i < 0) return { preset: model };
-  if (i === 0 || i === model.length - 1) throw new ApiError(400, `model "${model}" must be "preset" or "preset:adapter"`, "invalid_model", "model");
-  return { preset: model.slice(0, i), adapter: model.slice(i + 1) };
+  return { vectors, tokens };
 }

@@ -1,15 +1,16 @@
 /**
  * Per-isolate state shared by every request: backbone configs (no weights; for validation and footprints),
- * loaded sessions (one load per preset however many requests wait for it, evicted by estimated bytes), and
- * decoded adapters (by upload id, which never changes meaning).
+ * loaded sessions (one load per preset however many requests wait for it, evicted by estimated bytes), decoded
+ * adapters (by upload id, which never changes meaning), the runner pool, admission control and the metrics.
  */
-import { Backbone, NoTokenizerError, PresetNotFoundError, Preprocessor, loraSafetensorsFormat, type BackboneSession, type LoraAdapter, type OnnxRuntime } from "../shared/index.js";
-import { defaultPooling, POOLINGS, type Pooling } from "./embeddings.js";
+import { Backbone, NoTokenizerError, POOLINGS, PresetNotFoundError, Preprocessor, familyTraits, loraSafetensorsFormat, type BackboneSession, type LoraAdapter, type OnnxRuntime, type Pooling } from "../shared/index.js";
+import { presetFileKey } from "../shared/runner/layout.js";
 import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
 import { ApiError, notFound } from "./errors.js";
 import { isPresetName, R2PresetStore } from "./r2-preset-store.js";
 import { Limiter } from "./limiter.js";
+import { EdgeMetrics } from "./metrics.js";
 import { RunnerBackend } from "./runner-backend.js";
 
 export const MiB = 1024 * 1024;
@@ -59,6 +60,7 @@ export class Services {
   readonly adapters = new AsyncLruCache<LoraAdapter>(32 * MiB, adapterBytes);
   readonly runners = new RunnerBackend();
   readonly limiter: Limiter;
+  readonly metrics = new EdgeMetrics();
   private readonly preprocessors = new AsyncLruCache<Preprocessor>(64, () => 1);
   private readonly poolings = new AsyncLruCache<Pooling>(Number.POSITIVE_INFINITY, () => 0);
 
@@ -98,12 +100,12 @@ export class Services {
 
   /**
    * Where a preset runs: in this isolate when its estimated footprint fits the budget, on the runner pool
-   * otherwise and for every Gemma (decoder-sized vocabularies and unbounded sequences).
+   * otherwise and for every decoder family (decoder-sized vocabularies and unbounded sequences).
    */
   async placement(preset: string): Promise<{ backbone: Backbone; where: "isolate" | "runner"; footprint: number }> {
     const backbone = await this.config(preset);
     const footprint = estimateFootprint(backbone);
-    const where = /gemma/i.test(backbone.className) || footprint > this.budgetBytes ? "runner" : "isolate";
+    const where = familyTraits(backbone.className).decoder || footprint > this.budgetBytes ? "runner" : "isolate";
     return { backbone, where, footprint };
   }
 
@@ -136,11 +138,11 @@ export class Services {
   /** Pooling of the preset: `presets/<name>/edgebone.json` {"pooling"} or the family default. */
   pooling(preset: string, backbone: Backbone): Promise<Pooling> {
     return this.poolings.get(preset, async () => {
-      const object = await this.bucket.get(`presets/${preset}/edgebone.json`);
-      if (!object) return defaultPooling(backbone);
-      const pooling = (JSON.parse(new TextDecoder().decode(await object.arrayBuffer())) as { pooling?: Pooling }).pooling;
-      if (pooling === undefined) return defaultPooling(backbone);
-      if (!POOLINGS.includes(pooling)) throw new ApiError(500, `presets/${preset}/edgebone.json: pooling must be one of ${POOLINGS.join(", ")}`, "bad_preset_settings");
+      const key = presetFileKey(preset, "edgebone.json");
+      const object = await this.bucket.get(key);
+      const pooling = object ? (JSON.parse(new TextDecoder().decode(await object.arrayBuffer())) as { pooling?: Pooling }).pooling : undefined;
+      if (pooling === undefined) return familyTraits(backbone.className).defaultPooling;
+      if (!POOLINGS.includes(pooling)) throw new ApiError(500, `${key}: pooling must be one of ${POOLINGS.join(", ")}`, "bad_preset_settings");
       return pooling;
     });
   }

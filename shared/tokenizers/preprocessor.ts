@@ -8,7 +8,7 @@
 import { tokenBatch, type TokenBatch } from "../backbone/inputs.js";
 import { readJson, type PresetFiles } from "../presets/store.js";
 import { chunkWindows } from "./chunking.js";
-import { InputError, TokenizerError } from "./errors.js";
+import { InputError, SequenceTooLongError, TokenizerError } from "./errors.js";
 import { openPreset, type TokenizerPresetOptions } from "./preset.js";
 import { Tokenizer, type Encoding } from "./tokenizer.js";
 
@@ -152,10 +152,7 @@ export class Preprocessor {
     let keepB = b?.ids.length ?? 0;
     if (len !== null && total + specials > len) {
       if (this.truncate === "none") {
-        throw new InputError(
-          `text ${index}${b ? " (with its pair)" : ""} is ${total + specials} tokens long with special tokens, more than the sequence length ${len}: ` +
-            `truncate it (--truncate left|right) or split it into overlapping chunks (--chunk)`,
-        );
+        throw new SequenceTooLongError(index, total + specials, len, b !== undefined);
       }
       const budget = len - specials;
       if (b) {
