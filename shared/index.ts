@@ -47,4 +47,4 @@ export { QuantizedWeights, type CalibrationStats } from "./quant/weight-encoder.
 export { CALIBRATION_TEXTS, calibrate, calibrationBatches, sampleBatch } from "./quant/calibrate.js";
 export { FIDELITY_BARS, fidelity, meetsBars, type Fidelity } from "./quant/fidelity.js";
 export { EDGE_MANIFEST, EdgeArtifactError, buildEdgeArtifact, supportsEdgeArtifact, type EdgeArtifact, type EdgeBuildOptions, type EdgeManifest } from "./edge/artifact.js";
-export { EdgeMemoryError, EdgeModel, readEdgeManifest, type EdgeLoadOptions } from "./edge/edge-model.js";
+export { EdgeMemoryError, EdgeModel, readEdgeManifest, type EdgeFiles, type EdgeLoadOptions } from "./edge/edge-model.js";

@@ -7,6 +7,8 @@ export interface R2ObjectLike {
   size: number;
   uploaded: Date;
   customMetadata?: Record<string, string>;
+  /** Checksums R2 keeps for the object (sha256: when one was given at upload). */
+  checksums?: { sha256?: ArrayBuffer };
 }
 export interface R2ObjectBodyLike extends R2ObjectLike {
   body: ReadableStream<Uint8Array>;

@@ -13,6 +13,7 @@ import type { AppEnv, Db } from "./context.js";
 import * as schema from "./db/schema.js";
 import { ApiError, badRequest, unprocessable } from "./errors.js";
 import { tooLarge } from "./http.js";
+import { IsolateLoadError } from "./services.js";
 
 export const MAX_BATCH_ROWS = 64;
 export const MAX_BATCH_TOKENS = 16_384;
@@ -136,10 +137,27 @@ export class Inference {
     const c = this.c;
     const services = c.var.services;
     const t0 = performance.now();
-    const { backbone, where } = await this.named(services.placement(this.model.preset));
+    const placement = await this.named(services.placement(this.model.preset));
+    const { backbone } = placement;
+    let where = placement.where;
     const adapter = this.model.adapter === undefined ? null : await this.adapterRow(this.model.adapter);
+    let forward: (batch: TokenBatch) => Promise<Output>;
+    if (where === "isolate") {
+      try {
+        forward = await this.inIsolate(adapter);
+      } catch (e) {
+        // A preset the isolate failed to load (broken artifact, memory) is served by the runner pool when there is
+        // one; without one the 503 says why.
+        if (!(e instanceof IsolateLoadError) || !services.runners.isConfigured(c.env)) throw e;
+        where = "runner";
+        forward = this.onRunners(backbone, adapter);
+      }
+    } else {
+      forward = this.onRunners(backbone, adapter);
+    }
     c.header("x-edgebone-backend", where);
-    const forward = where === "runner" ? this.onRunners(backbone, adapter) : await this.inIsolate(adapter);
+    const fallback = services.loadFailure(this.model.preset);
+    if (where === "runner" && fallback) c.header("x-edgebone-isolate-failure", fallback.slice(0, 200));
     const t1 = performance.now();
     let output: Output;
     try {

@@ -15,13 +15,20 @@ import type { AdapterRow } from "./adapters.js";
 import { numberVar, type Env } from "./env.js";
 import { ApiError } from "./errors.js";
 
+const runnerUrls = (env: Env) => (env.RUNNER_URLS ?? "").split(",").map((u) => u.trim()).filter(Boolean);
+
 export class RunnerBackend {
   private pool: RunnerPool | null = null;
   private configured = "";
 
+  /** Whether the env names a runner pool at all. */
+  isConfigured(env: Env): boolean {
+    return runnerUrls(env).length > 0 && !!env.RUNNER_SIGNING_KEY;
+  }
+
   /** The pool for the env's RUNNER_URLS / RUNNER_SIGNING_KEY; 503 when none is configured. */
   poolFor(env: Env): RunnerPool {
-    const urls = (env.RUNNER_URLS ?? "").split(",").map((u) => u.trim()).filter(Boolean);
+    const urls = runnerUrls(env);
     if (!urls.length || !env.RUNNER_SIGNING_KEY) throw new ApiError(503, "this preset runs on the GPU runner pool, and no runner is configured (RUNNER_URLS, RUNNER_SIGNING_KEY)", "no_runner_configured");
     const deadlineMs = numberVar(env.RUNNER_TIMEOUT_MS, 30_000);
     const healthIntervalMs = numberVar(env.RUNNER_HEALTH_INTERVAL_MS, 5_000);

@@ -3,7 +3,22 @@
  * loaded sessions (one load per preset however many requests wait for it, evicted by estimated bytes), decoded
  * adapters (by upload id, which never changes meaning), the runner pool, admission control and the metrics.
  */
-import { Backbone, NoTokenizerError, POOLINGS, PresetNotFoundError, Preprocessor, familyTraits, loraSafetensorsFormat, type BackboneSession, type LoraAdapter, type OnnxRuntime, type Pooling } from "../shared/index.js";
+import {
+  Backbone,
+  EdgeModel,
+  NoTokenizerError,
+  POOLINGS,
+  PresetNotFoundError,
+  Preprocessor,
+  familyTraits,
+  loraSafetensorsFormat,
+  readEdgeManifest,
+  type BackboneSession,
+  type EdgeManifest,
+  type LoraAdapter,
+  type OnnxRuntime,
+  type Pooling,
+} from "../shared/index.js";
 import { presetFileKey } from "../shared/runner/layout.js";
 import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
@@ -16,6 +31,10 @@ import { RunnerBackend } from "./runner-backend.js";
 export const MiB = 1024 * 1024;
 /** onnxruntime-web's WASM heap, the graph and the per-request activations, beyond the weights. */
 export const RUNTIME_OVERHEAD_BYTES = 24 * MiB;
+/** What the isolate holds besides a model: its code, tokenizers, request buffers. */
+export const ISOLATE_ALLOWANCE_BYTES = 16 * MiB;
+/** How long a preset whose edge artifact failed to load is sent to the runner pool before the isolate tries again. */
+export const EDGE_RETRY_MS = 60_000;
 
 export interface AppHooks {
   /** Runs after an adapter's bytes are in R2 and before its D1 row becomes ready (fault injection in tests). */
@@ -31,16 +50,35 @@ export interface AppOptions {
 export interface LoadedModel {
   preset: string;
   backbone: Backbone;
-  session: BackboneSession;
+  /** The edge artifact's model, or (presets without one) the float graph built in the isolate. */
+  session: Pick<BackboneSession, "forward">;
   bytes: number;
 }
 
+export interface Placement {
+  backbone: Backbone;
+  where: "isolate" | "runner";
+  /** Peak isolate memory the preset takes: measured for edge artifacts, estimated otherwise. */
+  footprint: number;
+  edge: EdgeManifest | null;
+}
+
 /**
- * Estimated isolate footprint of a preset: its float32 weights three times (the backbone's tensors, the ONNX
- * model bytes, onnxruntime's copy in the WASM heap) plus the runtime overhead.
+ * Isolate footprint of a preset: an edge artifact's measured peak (or its files plus the runtime's overhead when
+ * unmeasured); for float presets their weights three times (the backbone's tensors, the ONNX model bytes,
+ * onnxruntime's copy in the WASM heap) plus the overhead.
  */
-export function estimateFootprint(backbone: Backbone): number {
-  return backbone.countParams() * 4 * 3 + RUNTIME_OVERHEAD_BYTES;
+export function footprint(backbone: Backbone, edge: EdgeManifest | null): number {
+  if (!edge) return backbone.countParams() * 4 * 3 + RUNTIME_OVERHEAD_BYTES;
+  const peak = edge.measured ? Math.max(...Object.values(edge.measured.peak_bytes)) : 0;
+  return peak || edge.total_bytes + RUNTIME_OVERHEAD_BYTES;
+}
+
+/** The isolate could not load a preset it should run (a broken artifact, memory): the runner pool may take it. */
+export class IsolateLoadError extends ApiError {
+  constructor(preset: string, reason: string) {
+    super(503, `preset "${preset}" could not be loaded in this isolate: ${reason}`, "isolate_load_failed");
+  }
 }
 
 export function adapterBytes(adapter: LoraAdapter): number {
@@ -56,6 +94,9 @@ export class Services {
   readonly store: R2PresetStore;
   readonly budgetBytes: number;
   private readonly configs = new AsyncLruCache<Backbone>(Number.POSITIVE_INFINITY, () => 1);
+  private readonly edges = new AsyncLruCache<EdgeManifest | null>(Number.POSITIVE_INFINITY, () => 0);
+  /** Presets whose isolate load failed recently, with the reason (they go to the runner pool meanwhile). */
+  private readonly loadFailures = new Map<string, { reason: string; at: number }>();
   readonly models: AsyncLruCache<LoadedModel>;
   readonly adapters = new AsyncLruCache<LoraAdapter>(32 * MiB, adapterBytes);
   readonly runners = new RunnerBackend();
@@ -78,6 +119,8 @@ export class Services {
   /** Drops what this isolate cached for a preset (after a re-install; other isolates keep theirs until evicted). */
   forgetPreset(preset: string): void {
     this.configs.delete(preset);
+    this.edges.delete(preset);
+    this.loadFailures.delete(preset);
     this.models.delete(preset);
     this.preprocessors.delete(preset);
     this.poolings.delete(preset);
@@ -98,24 +141,53 @@ export class Services {
     });
   }
 
-  /**
-   * Where a preset runs: in this isolate when its estimated footprint fits the budget, on the runner pool
-   * otherwise and for every decoder family (decoder-sized vocabularies and unbounded sequences).
-   */
-  async placement(preset: string): Promise<{ backbone: Backbone; where: "isolate" | "runner"; footprint: number }> {
-    const backbone = await this.config(preset);
-    const footprint = estimateFootprint(backbone);
-    const where = familyTraits(backbone.className).decoder || footprint > this.budgetBytes ? "runner" : "isolate";
-    return { backbone, where, footprint };
+  /** The preset's edge artifact manifest (`edge/manifest.json`), or null. */
+  edgeManifest(preset: string): Promise<EdgeManifest | null> {
+    return this.edges.get(preset, () => readEdgeManifest(this.store.open(preset)));
   }
 
-  /** The preset's session in this isolate (callers check `placement` first). */
+  /**
+   * Where a preset runs: in this isolate when its footprint fits the budget (an edge artifact's measured peak),
+   * on the runner pool otherwise, for every decoder family (decoder-sized vocabularies and unbounded sequences),
+   * and for a while after the isolate failed to load it.
+   */
+  async placement(preset: string): Promise<Placement> {
+    const backbone = await this.config(preset);
+    const edge = familyTraits(backbone.className).decoder ? null : await this.edgeManifest(preset);
+    const bytes = footprint(backbone, edge);
+    const failure = this.loadFailures.get(preset);
+    if (failure && Date.now() - failure.at > EDGE_RETRY_MS) this.loadFailures.delete(preset);
+    const where = familyTraits(backbone.className).decoder || bytes > this.budgetBytes || this.loadFailures.has(preset) ? "runner" : "isolate";
+    return { backbone, where, footprint: bytes, edge };
+  }
+
+  /** Why the isolate does not run a preset it could (its last load failure), or null. */
+  loadFailure(preset: string): string | null {
+    return this.loadFailures.get(preset)?.reason ?? null;
+  }
+
+  /**
+   * The preset's model in this isolate (callers check `placement` first): its edge artifact, loaded within the
+   * memory left beside the token table and the isolate's own needs, or the float graph. A failed load is
+   * remembered (the preset goes to the runner pool for `EDGE_RETRY_MS`) and thrown as an IsolateLoadError.
+   */
   async model(preset: string): Promise<LoadedModel> {
-    const footprint = estimateFootprint(await this.config(preset));
+    const { backbone, edge, footprint: bytes } = await this.placement(preset);
     return this.models.get(preset, async () => {
-      const backbone = await Backbone.fromPreset(preset, { store: this.store });
-      const session = await backbone.createSession(this.options.runtime(), { lora: true });
-      return { preset, backbone, session, bytes: footprint };
+      try {
+        if (edge) {
+          const memoryLimitBytes = this.budgetBytes - (edge.embedding?.bytes ?? 0) - ISOLATE_ALLOWANCE_BYTES;
+          const session = await EdgeModel.load(this.store.open(preset), backbone, this.options.runtime(), { memoryLimitBytes });
+          return { preset, backbone, session, bytes };
+        }
+        const full = await Backbone.fromPreset(preset, { store: this.store });
+        return { preset, backbone: full, session: await full.createSession(this.options.runtime(), { lora: true }), bytes };
+      } catch (e) {
+        const reason = (e as Error).message;
+        console.error(`isolate load of ${preset} failed: ${reason}`);
+        this.loadFailures.set(preset, { reason, at: Date.now() });
+        throw new IsolateLoadError(preset, reason);
+      }
     });
   }
 

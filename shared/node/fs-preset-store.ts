@@ -62,7 +62,7 @@ export function directoryFiles(dir: string): PresetFiles & Required<Pick<EdgeFil
           if (bytesRead === 0) return { size: at }; // shrank while being read
           at += bytesRead;
         }
-        return { size };
+        return { size, data: target };
       } finally {
         await handle.close();
       }
