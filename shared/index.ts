@@ -12,6 +12,15 @@ export * from "./models/distil-bert/index.js";
 export * from "./models/roberta/index.js";
 export { type FromPresetOptions } from "./presets/loader.js";
 export { parsePresetHandle, type PresetHandle } from "./presets/handles.js";
+export { setPresetDownloader, type HubHandle, type PresetDownloader, type PresetParts } from "./presets/hub.js";
+export {
+  EMBEDDING_SETTINGS_FILE,
+  POOLINGS,
+  parseEmbeddingSettings,
+  sentenceTransformersSettings,
+  type EmbeddingSettings,
+  type Pooling,
+} from "./presets/embedding-settings.js";
 export { type PresetInfo, formatParams } from "./presets/preset-info.js";
 export {
   MemoryPresetStore,
