@@ -10,7 +10,7 @@ export { embedTokens, tiedLogits } from "./backbone/embedding.js";
 export * from "./models/gemma/index.js";
 export * from "./models/distil-bert/index.js";
 export * from "./models/roberta/index.js";
-export { type FromPresetOptions } from "./presets/loader.js";
+export { presetFiles, type FromPresetOptions } from "./presets/loader.js";
 export { parsePresetHandle, type PresetHandle } from "./presets/handles.js";
 export { setPresetDownloader, type HubHandle, type PresetDownloader, type PresetParts } from "./presets/hub.js";
 export {

@@ -1,17 +1,26 @@
 /**
- * Embeddings: pooled, L2-normalised vectors from a preset's `sequence_output`. Pooling is per preset: `mean`
- * over valid tokens for encoders, `last` valid token for Gemma, overridable by `presets/<name>/edgebone.json`
- * (`{"pooling": "mean" | "cls" | "last"}`). Texts are tokenized with the preset's `tokenizer.hf.json`; a text
+ * Embeddings: pooled, L2-normalised vectors from a preset's `sequence_output`. The defaults are per preset:
+ * `mean` over valid tokens for encoders, `last` valid token for Gemma, normalised, no prompt; a preset's
+ * `edgebone.json` (shared/presets/embedding-settings.ts: pooling mean | cls | last | max, normalize, prompts,
+ * default_prompt_name; written from sentence-transformers metadata) overrides them, and a request's own
+ * `normalize` / prompt name override those. Texts are tokenized with the preset's `tokenizer.hf.json`; a text
  * longer than the model's sequence length is cut into overlapping windows (Preprocessor.chunk) whose pooled
- * vectors are combined (mean pooling: weighted by the window's token count; cls: averaged; last: the last
- * window's) unless the request asks for truncation. `dimensions` keeps the first d components and
- * re-normalises (Matryoshka style, as OpenAI's text-embedding-3 models do).
+ * vectors are combined (mean pooling: weighted by the window's token count; cls: averaged; max: the
+ * element-wise max; last: the last window's) unless the request asks for truncation. `dimensions` keeps the
+ * first d components and re-normalises (Matryoshka style, as OpenAI's text-embedding-3 models do).
  */
-import { Preprocessor, type Backbone, type Preprocessed } from "../shared/index.js";
+import { Preprocessor, type Backbone, type Pooling, type Preprocessed } from "../shared/index.js";
 import { ApiError, unprocessable } from "./errors.js";
 
-export type Pooling = "mean" | "cls" | "last";
-export const POOLINGS: readonly Pooling[] = ["mean", "cls", "last"];
+
+/** A preset's embedding defaults (edgebone.json over the family's). */
+export interface EmbeddingDefaults {
+  pooling: Pooling;
+  normalize: boolean;
+  /** Named prompts (prepended to each text) and the one used when the request names none. */
+  prompts: Record<string, string>;
+  defaultPrompt: string | null;
+}
 
 export function defaultPooling(backbone: Backbone): Pooling {
   return /gemma/i.test(backbone.className) ? "last" : "mean";
@@ -20,6 +29,7 @@ export function defaultPooling(backbone: Backbone): Pooling {
 /** Pools row `row` of a [batch, seq, hidden] output over its valid (mask 1) positions; also returns their count. */
 export function poolRow(data: Float32Array, seq: number, hidden: number, mask: readonly number[], row: number, pooling: Pooling): { vector: Float32Array; tokens: number } {
   const out = new Float32Array(hidden);
+  if (pooling === "max") out.fill(-Infinity);
   const base = row * seq * hidden;
   let count = 0;
   let first = -1;
@@ -30,8 +40,10 @@ export function poolRow(data: Float32Array, seq: number, hidden: number, mask: r
     if (first < 0) first = t;
     last = t;
     if (pooling === "mean") for (let h = 0; h < hidden; h++) out[h] += data[base + t * hidden + h];
+    if (pooling === "max") for (let h = 0; h < hidden; h++) out[h] = Math.max(out[h], data[base + t * hidden + h]);
   }
-  if (count === 0) return { vector: out, tokens: 0 };
+  if (count === 0) return { vector: out.fill(0), tokens: 0 };
+  if (pooling === "max") return { vector: out, tokens: count };
   if (pooling === "mean") for (let h = 0; h < hidden; h++) out[h] /= count;
   else out.set(data.subarray(base + (pooling === "cls" ? first : last) * hidden, base + ((pooling === "cls" ? first : last) + 1) * hidden));
   return { vector: out, tokens: count };
@@ -58,8 +70,10 @@ export interface EmbedInput {
   ids?: number[][];
   truncate?: boolean;
   dimensions?: number;
-  /** L2-normalise (default true; TEI's `normalize: false` turns it off). */
+  /** L2-normalise (default: the preset's; TEI's `normalize: false` turns it off). */
   normalize?: boolean;
+  /** One of the preset's prompts to prepend to each text (TEI's `prompt_name`); default: the preset's default. */
+  promptName?: string;
 }
 
 export interface EmbedResult {
@@ -85,7 +99,8 @@ function padIds(rows: number[][]): Preprocessed {
  */
 export type RunBatch = (tokenIds: number[][], paddingMask: number[][]) => Promise<{ shape: readonly number[]; data: Float32Array }>;
 
-export async function embed(run: RunBatch, preprocessor: () => Promise<Preprocessor>, pooling: Pooling, input: EmbedInput, maxRows: number): Promise<EmbedResult> {
+export async function embed(run: RunBatch, preprocessor: () => Promise<Preprocessor>, defaults: EmbeddingDefaults, input: EmbedInput, maxRows: number): Promise<EmbedResult> {
+  const { pooling } = defaults;
   const t0 = performance.now();
   let pre: Preprocessed;
   let count: number;
@@ -94,9 +109,10 @@ export async function embed(run: RunBatch, preprocessor: () => Promise<Preproces
     pre = padIds(input.ids);
     count = input.ids.length;
   } else {
-    const texts = input.texts ?? [];
-    const empty = texts.findIndex((t) => t.trim() === "");
-    if (!texts.length || empty >= 0) throw unprocessable(`input[${Math.max(empty, 0)}] is empty`, "empty_input", "input");
+    const empty = (input.texts ?? []).findIndex((t) => t.trim() === "");
+    if (!input.texts?.length || empty >= 0) throw unprocessable(`input[${Math.max(empty, 0)}] is empty`, "empty_input", "input");
+    const prompt = promptOf(defaults, input.promptName);
+    const texts = prompt ? input.texts.map((t) => prompt + t) : input.texts;
     const p = await preprocessor();
     if (input.truncate) {
       pre = new Preprocessor(p.tokenizer, { truncate: "right" }, p.sequenceLength).call(texts);
@@ -124,6 +140,11 @@ export async function embed(run: RunBatch, preprocessor: () => Promise<Preproces
       acc.w = 1;
       return;
     }
+    if (pooling === "max") {
+      for (let h = 0; h < hidden; h++) acc.v[h] = acc.w ? Math.max(acc.v[h], vector[h]) : vector[h];
+      acc.w = 1;
+      return;
+    }
     const w = pooling === "mean" ? tokens : 1;
     for (let h = 0; h < hidden; h++) acc.v[h] += vector[h] * w;
     acc.w += w;
@@ -131,11 +152,21 @@ export async function embed(run: RunBatch, preprocessor: () => Promise<Preproces
   const d = input.dimensions;
   if (d !== undefined && d > hidden) throw unprocessable(`dimensions ${d} exceeds the model's ${hidden}`, "invalid_dimensions", "dimensions");
   const vectors = sums.map(({ v, w }) => {
-    if (w > 0 && pooling !== "last") for (let h = 0; h < hidden; h++) v[h] /= w;
+    if (w > 0 && (pooling === "mean" || pooling === "cls")) for (let h = 0; h < hidden; h++) v[h] /= w;
     const kept = d === undefined ? v : v.slice(0, d);
-    return input.normalize === false ? kept : l2Normalize(kept);
+    return (input.normalize ?? defaults.normalize) ? l2Normalize(kept) : kept;
   });
   return { vectors, promptTokens, tokenizationMs: t1 - t0, inferenceMs: t2 - t1 };
+}
+
+function promptOf(defaults: EmbeddingDefaults, name: string | undefined): string | null {
+  if (name === undefined) return defaults.defaultPrompt;
+  const prompt = defaults.prompts[name];
+  if (prompt === undefined) {
+    const known = Object.keys(defaults.prompts);
+    throw unprocessable(`prompt_name "${name}" is not one of the preset's prompts (${known.length ? known.join(", ") : "it has none"})`, "invalid_prompt_name", "prompt_name");
+  }
+  return prompt;
 }
 
 export function parseModel(model: string): { preset: string; adapter?: string } {

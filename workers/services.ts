@@ -3,12 +3,24 @@
  * loaded sessions (one load per preset however many requests wait for it, evicted by estimated bytes), and
  * decoded adapters (by upload id, which never changes meaning).
  */
-import { Backbone, NoTokenizerError, PresetNotFoundError, Preprocessor, loraSafetensorsFormat, type BackboneSession, type LoraAdapter, type OnnxRuntime } from "../shared/index.js";
-import { defaultPooling, POOLINGS, type Pooling } from "./embeddings.js";
+import {
+  Backbone,
+  EMBEDDING_SETTINGS_FILE,
+  NoTokenizerError,
+  PresetNotFoundError,
+  Preprocessor,
+  loraSafetensorsFormat,
+  parseEmbeddingSettings,
+  type BackboneSession,
+  type EmbeddingSettings,
+  type LoraAdapter,
+  type OnnxRuntime,
+} from "../shared/index.js";
+import { defaultPooling, type EmbeddingDefaults } from "./embeddings.js";
 import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
 import { ApiError, notFound } from "./errors.js";
-import { isPresetName, R2PresetStore } from "./r2-preset-store.js";
+import { isPresetName, presetKey, R2PresetStore } from "./r2-preset-store.js";
 import { Limiter } from "./limiter.js";
 import { RunnerBackend } from "./runner-backend.js";
 
@@ -42,6 +54,12 @@ export function estimateFootprint(backbone: Backbone): number {
   return backbone.countParams() * 4 * 3 + RUNTIME_OVERHEAD_BYTES;
 }
 
+/** Where a backbone runs under an isolate budget (Services.placement; the install tool prints it). */
+export function placementFor(backbone: Backbone, budgetBytes: number): { where: "isolate" | "runner"; footprint: number } {
+  const footprint = estimateFootprint(backbone);
+  return { where: /gemma/i.test(backbone.className) || footprint > budgetBytes ? "runner" : "isolate", footprint };
+}
+
 export function adapterBytes(adapter: LoraAdapter): number {
   let n = 0;
   for (const { a, b } of adapter.factors.values()) n += a.data.byteLength + b.data.byteLength;
@@ -60,7 +78,7 @@ export class Services {
   readonly runners = new RunnerBackend();
   readonly limiter: Limiter;
   private readonly preprocessors = new AsyncLruCache<Preprocessor>(64, () => 1);
-  private readonly poolings = new AsyncLruCache<Pooling>(Number.POSITIVE_INFINITY, () => 0);
+  private readonly poolings = new AsyncLruCache<EmbeddingDefaults>(Number.POSITIVE_INFINITY, () => 0);
 
   constructor(
     readonly bucket: R2BucketLike,
@@ -102,9 +120,7 @@ export class Services {
    */
   async placement(preset: string): Promise<{ backbone: Backbone; where: "isolate" | "runner"; footprint: number }> {
     const backbone = await this.config(preset);
-    const footprint = estimateFootprint(backbone);
-    const where = /gemma/i.test(backbone.className) || footprint > this.budgetBytes ? "runner" : "isolate";
-    return { backbone, where, footprint };
+    return { backbone, ...placementFor(backbone, this.budgetBytes) };
   }
 
   /** The preset's session in this isolate (callers check `placement` first). */
@@ -133,15 +149,28 @@ export class Services {
     });
   }
 
-  /** Pooling of the preset: `presets/<name>/edgebone.json` {"pooling"} or the family default. */
-  pooling(preset: string, backbone: Backbone): Promise<Pooling> {
+  /**
+   * The preset's embedding defaults (pooling, normalize, prompts): `presets/<name>/edgebone.json` over the
+   * family's (mean or last pooling, normalised, no prompt).
+   */
+  pooling(preset: string, backbone: Backbone): Promise<EmbeddingDefaults> {
     return this.poolings.get(preset, async () => {
-      const object = await this.bucket.get(`presets/${preset}/edgebone.json`);
-      if (!object) return defaultPooling(backbone);
-      const pooling = (JSON.parse(new TextDecoder().decode(await object.arrayBuffer())) as { pooling?: Pooling }).pooling;
-      if (pooling === undefined) return defaultPooling(backbone);
-      if (!POOLINGS.includes(pooling)) throw new ApiError(500, `presets/${preset}/edgebone.json: pooling must be one of ${POOLINGS.join(", ")}`, "bad_preset_settings");
-      return pooling;
+      const object = await this.bucket.get(presetKey(preset, EMBEDDING_SETTINGS_FILE));
+      let settings: EmbeddingSettings = {};
+      if (object) {
+        try {
+          settings = parseEmbeddingSettings(new Uint8Array(await object.arrayBuffer()), presetKey(preset, EMBEDDING_SETTINGS_FILE));
+        } catch (e) {
+          throw new ApiError(500, (e as Error).message, "bad_preset_settings");
+        }
+      }
+      const prompts = settings.prompts ?? {};
+      return {
+        pooling: settings.pooling ?? defaultPooling(backbone),
+        normalize: settings.normalize ?? true,
+        prompts,
+        defaultPrompt: settings.default_prompt_name ? prompts[settings.default_prompt_name] : null,
+      };
     });
   }
 

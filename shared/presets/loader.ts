@@ -81,6 +81,14 @@ export async function loadBackbone(caller: BackboneClassRef, preset: string, opt
   throw new Error(`${files.location}/config.json is neither a KerasHub config (no "registered_name") nor a Hugging Face config (no "model_type")`);
 }
 
+/**
+ * The files of a preset, found as `fromPreset` finds them (downloaded into a hub's cache when allowed):
+ * for converters that copy its tokenizer and metadata too.
+ */
+export async function presetFiles(preset: string, options: Pick<FromPresetOptions, "store" | "download"> = {}): Promise<PresetFiles> {
+  return (await findPreset(preset, options.store ?? getDefaultPresetStore(), "all", options.download ?? !options.store)).files;
+}
+
 /** Writes a KerasHub-format preset: config.json, metadata.json and model.safetensors (KerasHub variable paths). */
 export async function savePreset(backbone: Backbone, target: string | PresetFiles, store: PresetStore = getDefaultPresetStore()): Promise<PresetFiles> {
   const files = typeof target === "string" ? (store.openPath?.(target) ?? store.open(target)) : target;

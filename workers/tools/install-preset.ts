@@ -1,9 +1,11 @@
 /**
- * Installs a local preset directory (saveToPreset's layout: config.json, metadata.json, model.safetensors,
- * tokenizer.hf.json, …) into an Edgebone deployment's R2 bucket through its admin API, local (`wrangler dev`)
- * or remote:
+ * Installs a preset into an Edgebone deployment's R2 bucket through its admin API, local (`wrangler dev`) or
+ * remote. From a hub or any preset Edgebone reads, converted first (shared/node/convert.ts), or from a
+ * preset directory as it is (saveToPreset's layout: config.json, metadata.json, model.safetensors,
+ * tokenizer.hf.json, edgebone.json, …):
  *
- *   npm run -s preset:install -- --dir ./my-preset --name my_preset --url http://127.0.0.1:8787 [--token $ADMIN_TOKEN]
+ *   npm run -s preset:install -- hf://intfloat/multilingual-e5-small --url http://127.0.0.1:8787 [--token $ADMIN_TOKEN]
+ *   npm run -s preset:install -- --dir ./my-preset --name my_preset --url http://127.0.0.1:8787
  *
  * Every file is streamed with its SHA-256 (R2 verifies it), with progress on stderr for large files; then
  * `record.json` ({"files": {file: {size, sha256}}}, shared/runner/layout) goes last, so runners never see a
@@ -11,9 +13,14 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, readdirSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
+import { Backbone, defaultPresetRoot, parsePresetHandle, type FloatDType } from "../../shared/node/index.js";
+import { convertPreset } from "../../shared/node/convert.js";
+import { formatBytes, Progress, type FileProgress } from "../../shared/node/hub/progress.js";
+import { isPresetName } from "../r2-preset-store.js";
+import { MiB, placementFor } from "../services.js";
 
 export interface InstallOptions {
   dir: string;
@@ -88,28 +95,90 @@ export async function installPreset(options: InstallOptions): Promise<{ files: R
   return record;
 }
 
+const USAGE = `usage: npm run -s preset:install -- <source> [--name <preset name>] [--out <dir>] [--dtype float32|float16|bfloat16]
+                                   [--url <edgebone url> | $EDGEBONE_URL] [--token <admin token> | $EDGEBONE_ADMIN_TOKEN]
+       npm run -s preset:install -- --dir <Edgebone preset dir> --name <preset name> [--url …] [--token …]
+<source>: hf://org/model[@revision], kaggle://owner/model/framework/variation[/version], a built-in preset name,
+or a local KerasHub / Hugging Face directory; it is downloaded (into the hubs' caches), converted into <dir>
+(default $EDGEBONE_PRESETS/<name>) and uploaded.`;
+
+/** The preset name a source installs as by default: the model's own name. */
+export function defaultPresetName(source: string): string {
+  const handle = parsePresetHandle(source, new Map(Object.values(Backbone.presets).map((p) => [p.name, p])));
+  switch (handle.kind) {
+    case "builtin":
+      return handle.name;
+    case "hf":
+      return handle.repo.split("/")[1];
+    case "kaggle":
+      return handle.path.split("/")[3];
+    case "path":
+      return basename(resolve(handle.path));
+  }
+}
+
+/**
+ * Hook for the edge artifact (shared/edge: the quantized form an isolate loads) of a preset that fits the
+ * isolate. Until shared/edge lands, isolates load model.safetensors and there is nothing to build here.
+ */
+async function buildEdgeArtifact(_backbone: Backbone, _dir: string): Promise<void> {}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { dir: { type: "string" }, name: { type: "string" }, url: { type: "string" }, token: { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { dir: { type: "string" }, name: { type: "string" }, url: { type: "string" }, token: { type: "string" }, out: { type: "string" }, dtype: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  const url = values.url ?? process.env.EDGEBONE_URL;
   const token = values.token ?? process.env.EDGEBONE_ADMIN_TOKEN;
-  if (!values.dir || !values.name || !values.url || !token) {
-    process.stderr.write("usage: install-preset --dir <preset dir> --name <preset name> --url <edgebone url> [--token <admin token> | $EDGEBONE_ADMIN_TOKEN]\n");
+  const source = positionals[0];
+  if (values.help || positionals.length > 1 || !source === !values.dir || (values.dir && !values.name) || !url || !token) {
+    process.stderr.write(USAGE + "\n");
     process.exit(2);
   }
-  let last = 0;
+  if (values.dtype !== undefined && !["float32", "float16", "bfloat16"].includes(values.dtype)) throw new Error(`--dtype must be float32, float16 or bfloat16, got "${values.dtype}"`);
+  const name = values.name ?? defaultPresetName(source!);
+  if (!isPresetName(name)) throw new Error(`"${name}" is not a valid preset name (letters, digits, . _ -): pass --name`);
+
+  let dir = values.dir;
+  let backbone: Backbone;
+  if (source) {
+    dir = values.out ?? join(defaultPresetRoot(), name);
+    ({ backbone } = await convertPreset(source, dir, { dtype: values.dtype as FloatDType | undefined }));
+    await buildEdgeArtifact(backbone, dir);
+  } else {
+    backbone = await Backbone.fromPreset(resolve(dir!), { loadWeights: false });
+  }
+
+  const progress = new Progress(`upload ${name}`);
+  const files = new Map<string, { bar: FileProgress; sent: number }>();
   const record = await installPreset({
-    dir: values.dir,
-    name: values.name,
-    url: values.url,
+    dir: dir!,
+    name,
+    url,
     token,
     onProgress(file, sent, total) {
-      const now = Date.now();
-      if (total < 8 << 20 || (sent < total && now - last < 500)) return;
-      last = now;
-      process.stderr.write(`${file}: ${(sent / 2 ** 20).toFixed(1)} / ${(total / 2 ** 20).toFixed(1)} MiB (${Math.floor((100 * sent) / total)}%)\n`);
+      let entry = files.get(file);
+      if (!entry) files.set(file, (entry = { bar: progress.file(file, total), sent: 0 }));
+      entry.bar.advance(sent - entry.sent);
+      entry.sent = sent;
+      if (sent === total) entry.bar.done();
     },
   });
+  progress.close();
   const total = Object.values(record.files).reduce((n, f) => n + f.size, 0);
-  process.stdout.write(`installed preset ${values.name}: ${Object.keys(record.files).length} files, ${(total / 2 ** 20).toFixed(1)} MiB\n`);
+  process.stdout.write(`installed preset ${name} from ${source ?? dir}: ${Object.keys(record.files).length} files, ${formatBytes(total)}\n`);
+  process.stdout.write(`${await whereItRuns(url, backbone)}\n`);
+}
+
+/** Where the platform will run the preset, by the same rule the worker applies to its isolate budget. */
+async function whereItRuns(url: string, backbone: Backbone): Promise<string> {
+  const info = (await (await fetch(new URL("/info", url))).json()) as { edge_memory_budget_mb?: number };
+  const budget = (info.edge_memory_budget_mb ?? 0) * MiB;
+  const { where, footprint } = placementFor(backbone, budget);
+  const sizes = `estimated footprint ${formatBytes(footprint)}, isolate budget ${formatBytes(budget)}`;
+  return where === "isolate"
+    ? `runs in the edge isolate (${sizes})`
+    : `runs on the GPU runner pool (${/gemma/i.test(backbone.className) ? "every Gemma does" : sizes})`;
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

@@ -177,7 +177,7 @@ class IdleTimeout {
   private timer: NodeJS.Timeout;
   readonly signal = this.controller.signal;
 
-  constructor(private readonly ms: number) {
+  constructor(ms: number) {
     this.timer = setTimeout(() => this.controller.abort(new Error(`no data for ${ms / 1000} s`)), ms);
   }
 

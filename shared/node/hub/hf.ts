@@ -134,7 +134,7 @@ export class HfHub {
         await download({ name: file, url: location, headers: sameHost ? this.auth() : {}, partial, size, digest: etagDigest(etag), progress: this.progress });
       } catch (e) {
         if (e instanceof HttpStatusError) throw this.error(e.response, handle, repo, sha, file);
-        throw new Error(`${handle} ${file}: ${(e as Error).message}`);
+        throw new Error(`${handle} ${(e as Error).message}`); // download errors start with the file name
       }
       await rename(partial, blob);
     }

@@ -97,7 +97,7 @@ export class KaggleHub {
           await download({ name, url: url.href, headers: url.auth, partial: join(dir, name), size: size || undefined, digest: gcsMd5, progress: this.progress });
         } catch (e) {
           if (e instanceof HttpStatusError) throw this.error(e.response, handle);
-          throw new Error(`${handle} ${name}: ${(e as Error).message}`);
+          throw new Error(`${handle} ${(e as Error).message}`); // download errors start with the file name
         }
         const marker = join(base, ".complete", String(version), `${name}.complete`);
         await mkdir(dirname(marker), { recursive: true });
