@@ -12,10 +12,8 @@ export * from "./models/distil-bert/index.js";
 export * from "./models/roberta/index.js";
 export { presetFiles, type FromPresetOptions } from "./presets/loader.js";
 export { parsePresetHandle, type PresetHandle } from "./presets/handles.js";
-export { setPresetDownloader, type HubHandle, type PresetDownloader, type PresetParts } from "./presets/hub.js";
 export {
   EMBEDDING_SETTINGS_FILE,
-  POOLINGS,
   parseEmbeddingSettings,
   sentenceTransformersSettings,
   type EmbeddingSettings,

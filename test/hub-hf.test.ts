@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Backbone, MemoryPresetStore, Tokenizer, nodeRuntime, tokenBatch } from "../shared/node/index.js";
+import { Progress } from "../shared/node/hub/progress.js";
 import { edgeboneCli } from "./helpers/cli.js";
 import { FakeHub, gitBlobSha1 } from "./helpers/fake-hub.js";
 import { loadGolden, maxAbsDiff } from "./helpers/golden.js";
@@ -208,5 +209,20 @@ describe("hf:// downloads", () => {
     expect(JSON.parse(readFileSync(join(out, "edgebone.json"), "utf8"))).toEqual({ normalize: true, pooling: "cls", prompts: { query: "query: ", passage: "passage: " }, default_prompt_name: "query" });
     expect(listTree(out)).toEqual(["assets/tokenizer/vocabulary.txt", "config.json", "edgebone.json", "metadata.json", "model.safetensors", "tokenizer.hf.json", "tokenizer.json"]);
     await expectGolden(await Backbone.fromPreset(out));
+  });
+
+  it("progress on a terminal is one line redrawn in place with files, bytes and rate", () => {
+    const out: string[] = [];
+    const progress = new Progress("hf://acme/x", { isTTY: true, write: (t: string) => out.push(t) });
+    const a = progress.file("a.safetensors", 3 * 2 ** 20);
+    const b = progress.file("b.json", 2048, 1024); // resumed: 1 KiB was already on disk
+    a.advance(2 ** 20);
+    a.done();
+    b.advance(1024);
+    b.done();
+    progress.close();
+    expect(out[0]).toMatch(/^\rhf:\/\/acme\/x: 0\/2 files, 1\.0 MiB \/ 3\.0 MiB, [\d.]+ (B|KiB|MiB|GiB)\/s\u001b\[K$/);
+    expect(out.at(-2)).toMatch(/^\rhf:\/\/acme\/x: 2\/2 files, 1\.0 MiB \/ 3\.0 MiB, /);
+    expect(out.at(-1)).toBe("\n");
   });
 });

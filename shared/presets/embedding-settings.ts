@@ -11,10 +11,10 @@ import type { PresetFiles } from "./store.js";
 export const EMBEDDING_SETTINGS_FILE = "edgebone.json";
 
 /** Edgebone's pooling names: sentence-transformers' `lasttoken` is `last`. */
-export const POOLINGS = ["mean", "cls", "last", "max"] as const;
+const POOLINGS = ["mean", "cls", "last", "max"] as const;
 export type Pooling = (typeof POOLINGS)[number];
 
-export const embeddingSettingsSchema = z
+const embeddingSettingsSchema = z
   .object({
     pooling: z.enum(POOLINGS).optional(),
     normalize: z.boolean().optional(),

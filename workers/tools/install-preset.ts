@@ -103,7 +103,7 @@ or a local KerasHub / Hugging Face directory; it is downloaded (into the hubs' c
 (default $EDGEBONE_PRESETS/<name>) and uploaded.`;
 
 /** The preset name a source installs as by default: the model's own name. */
-export function defaultPresetName(source: string): string {
+function defaultPresetName(source: string): string {
   const handle = parsePresetHandle(source, new Map(Object.values(Backbone.presets).map((p) => [p.name, p])));
   switch (handle.kind) {
     case "builtin":

@@ -34,8 +34,6 @@ export class HttpStatusError extends Error {
   }
 }
 
-export class DigestMismatchError extends Error {}
-
 const RETRIES = 5;
 const IDLE_TIMEOUT_MS = 60_000;
 
@@ -52,37 +50,39 @@ export async function download(request: DownloadRequest): Promise<void> {
     let response: Response;
     const idle = new IdleTimeout(IDLE_TIMEOUT_MS);
     try {
-      response = await fetch(request.url, { headers: { ...request.headers, ...(have ? { range: `bytes=${have}-` } : {}) }, signal: idle.signal });
+      // identity: byte ranges and sizes are of the file itself, not of a compressed body.
+      const headers = { ...request.headers, "accept-encoding": "identity", ...(have ? { range: `bytes=${have}-` } : {}) };
+      response = await fetch(request.url, { headers, signal: idle.signal });
     } catch (e) {
       idle.clear();
       if (++failures > RETRIES) throw new Error(`${request.name}: ${reason(e)} (${RETRIES} retries)`);
       await backoff(failures);
       continue;
     }
+    const discard = async () => {
+      idle.clear();
+      await response.body?.cancel();
+    };
     if (response.status === 416 && have > 0) {
       // Our partial file is not a prefix the server can continue (the file changed, or it is complete but
       // its size was unknown): start over.
-      idle.clear();
-      await response.body?.cancel();
+      await discard();
       await restart(request.partial);
       if (++failures > RETRIES) throw new HttpStatusError(response);
       continue;
     }
     if (response.status >= 500 || response.status === 429) {
-      idle.clear();
-      await response.body?.cancel();
+      await discard();
       if (++failures > RETRIES) throw new HttpStatusError(response);
       await backoff(failures);
       continue;
     }
     if (response.status !== 200 && response.status !== 206) {
-      idle.clear();
-      await response.body?.cancel();
+      await discard();
       throw new HttpStatusError(response);
     }
     if (response.status === 206 && rangeStart(response) !== have) {
-      idle.clear();
-      await response.body?.cancel();
+      await discard();
       throw new Error(`${request.name}: asked for bytes from ${have}, ${request.url} answered ${response.headers.get("content-range")}`);
     }
     if (response.status === 200 && have > 0) have = await restart(request.partial); // the server ignored the range
@@ -112,7 +112,7 @@ export async function download(request: DownloadRequest): Promise<void> {
   hasher ??= digest ? await Hasher.over(digest, request.partial, await fileSize(request.partial), size) : null;
   if (hasher && !hasher.matches()) {
     await rm(request.partial, { force: true });
-    throw new DigestMismatchError(`${request.name}: the downloaded file's ${hasher.describe()} (the partial download is deleted; run again to download it afresh)`);
+    throw new Error(`${request.name}: the downloaded file's ${hasher.describe()} (the partial download is deleted; run again to download it afresh)`);
   }
 }
 

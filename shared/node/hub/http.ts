@@ -1,6 +1,6 @@
 /** HTTP plumbing the hub clients share: requests that never follow redirects by themselves, bounded parallelism. */
 
-export const USER_AGENT = "edgebone/0.1.0";
+const USER_AGENT = "edgebone/0.1.0";
 
 /** The hub could not be reached at all (DNS, refused, reset): callers may fall back to their cache. */
 export class NetworkError extends Error {}

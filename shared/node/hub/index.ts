@@ -8,13 +8,13 @@ import type { PresetFiles } from "../../presets/store.js";
 import { directoryFiles } from "../fs-preset-store.js";
 import { hfConfigFromEnv, HfHub } from "./hf.js";
 import { kaggleConfigFromEnv, KaggleHub } from "./kaggle.js";
-import { Progress, type ProgressOutput } from "./progress.js";
+import { Progress } from "./progress.js";
 
-export function hubDownloader(output?: ProgressOutput | null): PresetDownloader {
+export function hubDownloader(): PresetDownloader {
   return {
     async download(handle: HubHandle, parts: PresetParts): Promise<PresetFiles> {
       const source = handle.kind === "builtin" ? handle.info.kaggleHandle : handle.handle;
-      const progress = new Progress(source, output);
+      const progress = new Progress(source);
       try {
         if (handle.kind === "hf") return directoryFiles(await new HfHub(hfConfigFromEnv(), progress).snapshot(handle.repo, handle.revision, parts));
         const path = handle.kind === "kaggle" ? handle.path : handle.info.kaggleHandle.slice("kaggle://".length);
@@ -25,7 +25,3 @@ export function hubDownloader(output?: ProgressOutput | null): PresetDownloader 
     },
   };
 }
-
-export { hfConfigFromEnv, HfHub, type HfConfig } from "./hf.js";
-export { kaggleConfigFromEnv, KaggleHub, type KaggleConfig } from "./kaggle.js";
-export { Progress, type ProgressOutput } from "./progress.js";

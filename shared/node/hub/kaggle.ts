@@ -42,8 +42,7 @@ export function kaggleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Kaggl
     credentials = { username: env.KAGGLE_USERNAME, key: env.KAGGLE_KEY };
     source = "KAGGLE_USERNAME/KAGGLE_KEY";
   } else if (existsSync(file)) {
-    const json = readCredentials(file);
-    credentials = json;
+    credentials = readCredentials(file);
     source = file;
   }
   return {
@@ -146,9 +145,7 @@ export class KaggleHub {
   private error(response: Response, handle: string): Error {
     const [owner, model] = handle.slice("kaggle://".length).split("/");
     const page = `${this.config.endpoint}/models/${owner}/${model}`;
-    const credentials = this.config.credentialsSource
-      ? `the credentials from ${this.config.credentialsSource}`
-      : null;
+    const credentials = this.config.credentialsSource ? `the credentials from ${this.config.credentialsSource}` : null;
     const setUp = `set KAGGLE_USERNAME and KAGGLE_KEY (or ~/.kaggle/kaggle.json) from an API token (${this.config.endpoint}/settings, "Create New Token")`;
     switch (response.status) {
       case 401:
