@@ -67,6 +67,8 @@ const COMMIT = /^[0-9a-f]{40}$/;
 const CONCURRENCY = 8; // huggingface_hub's snapshot_download max_workers
 
 export class HfHub {
+  private readonly blobs = new Map<string, Promise<void>>();
+
   constructor(
     readonly config: HfConfig,
     private readonly progress: Progress,
@@ -128,15 +130,15 @@ export class HfHub {
     const { etag, size, location } = await this.metadata(repo, sha, file, handle);
     const blob = join(storage, "blobs", etag);
     if (!existsSync(blob)) {
-      const sameHost = new URL(location).host === new URL(this.config.endpoint).host;
-      const partial = `${blob}.incomplete`;
+      // Files with the same content share a blob: one download, however many files wait for it.
+      let pending = this.blobs.get(blob);
+      if (!pending) this.blobs.set(blob, (pending = this.fetchBlob(blob, location, size, etag, file)));
       try {
-        await download({ name: file, url: location, headers: sameHost ? this.auth() : {}, partial, size, digest: etagDigest(etag), progress: this.progress });
+        await pending;
       } catch (e) {
         if (e instanceof HttpStatusError) throw this.error(e.response, handle, repo, sha, file);
         throw new Error(`${handle} ${(e as Error).message}`); // download errors start with the file name
       }
-      await rename(partial, blob);
     }
     await mkdir(dirname(pointer), { recursive: true });
     await rm(pointer, { force: true }); // a dangling link whose blob was deleted
@@ -145,6 +147,13 @@ export class HfHub {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; // linked concurrently: same blob
     }
+  }
+
+  private async fetchBlob(blob: string, location: string, size: number, etag: string, name: string): Promise<void> {
+    const sameHost = new URL(location).host === new URL(this.config.endpoint).host;
+    const partial = `${blob}.incomplete`;
+    await download({ name, url: location, headers: sameHost ? this.auth() : {}, partial, size, digest: etagDigest(etag), progress: this.progress });
+    await rename(partial, blob);
   }
 
   /** HEAD on the resolve URL: the file's etag, size and where its bytes are. */
