@@ -11,8 +11,14 @@ export { embedTokens, tiedLogits } from "./backbone/embedding.js";
 export * from "./models/gemma/index.js";
 export * from "./models/distil-bert/index.js";
 export * from "./models/roberta/index.js";
-export { type FromPresetOptions } from "./presets/loader.js";
+export { presetFiles, type FromPresetOptions } from "./presets/loader.js";
 export { parsePresetHandle, type PresetHandle } from "./presets/handles.js";
+export {
+  EMBEDDING_SETTINGS_FILE,
+  parseEmbeddingSettings,
+  sentenceTransformersSettings,
+  type EmbeddingSettings,
+} from "./presets/embedding-settings.js";
 export { type PresetInfo, formatParams } from "./presets/preset-info.js";
 export {
   MemoryPresetStore,

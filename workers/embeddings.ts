@@ -1,19 +1,32 @@
 /**
- * Embeddings: pooled, L2-normalised vectors from a preset's `sequence_output`. Pooling is per preset: the family's
- * default (`FamilyTraits.defaultPooling`: `mean` over valid tokens for encoders, the `last` valid token for Gemma),
- * overridable by `presets/<name>/edgebone.json` (`{"pooling": "mean" | "cls" | "last"}`). Texts are tokenized with
- * the preset's `tokenizer.hf.json`; a text longer than the model's sequence length is cut into overlapping windows
+ * Embeddings: pooled, L2-normalised vectors from a preset's `sequence_output`. The defaults are per preset: the
+ * family's pooling (`FamilyTraits.defaultPooling`: `mean` over valid tokens for encoders, the `last` valid token
+ * for Gemma), normalised, no prompt; a preset's `edgebone.json` (shared/presets/embedding-settings.ts: pooling
+ * mean | cls | last | max, normalize, prompts, default_prompt_name; written from sentence-transformers metadata)
+ * overrides them, and a request's own `normalize` / prompt name override those. Texts are tokenized with the
+ * preset's `tokenizer.hf.json`; a text longer than the model's sequence length is cut into overlapping windows
  * (Preprocessor.chunk) whose pooled vectors are combined (mean pooling: weighted by the window's token count; cls:
- * averaged; last: the last window's) unless the request asks for truncation. `dimensions` keeps the first d
- * components and re-normalises (Matryoshka style, as OpenAI's text-embedding-3 models do).
+ * averaged; max: the element-wise max; last: the last window's) unless the request asks for truncation.
+ * `dimensions` keeps the first d components and re-normalises (Matryoshka style, as OpenAI's text-embedding-3
+ * models do).
  */
 import type { Pooling, TokenBatch } from "../shared/index.js";
 import { unprocessable } from "./errors.js";
 import { idBatch, type Inference } from "./inference.js";
 
+/** A preset's embedding defaults (edgebone.json over the family's). */
+export interface EmbeddingDefaults {
+  pooling: Pooling;
+  normalize: boolean;
+  /** Named prompts (prepended to each text) and the one used when the request names none. */
+  prompts: Record<string, string>;
+  defaultPrompt: string | null;
+}
+
 /** Pools row `row` of a [batch, seq, hidden] output over its valid (mask 1) positions; also returns their count. */
-function poolRow(data: Float32Array, seq: number, hidden: number, mask: ArrayLike<number>, row: number, pooling: Pooling): { vector: Float32Array; tokens: number } {
+export function poolRow(data: Float32Array, seq: number, hidden: number, mask: ArrayLike<number>, row: number, pooling: Pooling): { vector: Float32Array; tokens: number } {
   const out = new Float32Array(hidden);
+  if (pooling === "max") out.fill(-Infinity);
   const base = row * seq * hidden;
   let count = 0;
   let first = -1;
@@ -24,10 +37,11 @@ function poolRow(data: Float32Array, seq: number, hidden: number, mask: ArrayLik
     if (first < 0) first = t;
     last = t;
     if (pooling === "mean") for (let h = 0; h < hidden; h++) out[h] += data[base + t * hidden + h];
+    else if (pooling === "max") for (let h = 0; h < hidden; h++) out[h] = Math.max(out[h], data[base + t * hidden + h]);
   }
-  if (count === 0) return { vector: out, tokens: 0 };
+  if (count === 0) return { vector: out.fill(0), tokens: 0 };
   if (pooling === "mean") for (let h = 0; h < hidden; h++) out[h] /= count;
-  else out.set(data.subarray(base + (pooling === "cls" ? first : last) * hidden, base + ((pooling === "cls" ? first : last) + 1) * hidden));
+  else if (pooling !== "max") out.set(data.subarray(base + (pooling === "cls" ? first : last) * hidden, base + ((pooling === "cls" ? first : last) + 1) * hidden));
   return { vector: out, tokens: count };
 }
 
@@ -53,8 +67,10 @@ interface EmbedInput {
   /** Cut long texts at the window instead of chunking them. */
   truncate?: boolean;
   dimensions?: number;
-  /** L2-normalise (default true; TEI's `normalize: false` turns it off). */
+  /** L2-normalise (default: the preset's; TEI's `normalize: false` turns it off). */
   normalize?: boolean;
+  /** One of the preset's prompts to prepend to each text (TEI's `prompt_name`); default: the preset's default. */
+  promptName?: string;
   /** The request field the input came from. */
   param: string;
 }
@@ -65,6 +81,8 @@ export async function embed(inference: Inference, input: EmbedInput): Promise<{ 
   const backbone = await inference.backbone();
   const d = input.dimensions;
   if (d !== undefined && d > backbone.hiddenDim) throw unprocessable(`dimensions ${d} exceeds the model's ${backbone.hiddenDim}`, "invalid_dimensions", "dimensions");
+  const defaults = await inference.embeddingDefaults();
+  const { pooling } = defaults;
   let batch: TokenBatch;
   let textOf: (row: number) => number;
   let count: number;
@@ -76,12 +94,12 @@ export async function embed(inference: Inference, input: EmbedInput): Promise<{ 
     const texts = input.texts ?? [];
     const empty = texts.findIndex((t) => t.trim() === "");
     if (!texts.length || empty >= 0) throw unprocessable(`${param}[${Math.max(empty, 0)}] is empty`, "empty_input", param);
-    const encoded = await inference.encode(texts, input.truncate ? "truncate" : "chunk", param);
+    const prompt = promptOf(defaults, input.promptName);
+    const encoded = await inference.encode(prompt ? texts.map((t) => prompt + t) : texts, input.truncate ? "truncate" : "chunk", param);
     batch = encoded.batch;
     textOf = (row) => encoded.sources[row].text;
     count = texts.length;
   }
-  const pooling = await inference.pooling();
   const { shape, data } = await inference.run(batch, param);
   const [, seq, hidden] = shape;
 
@@ -96,14 +114,29 @@ export async function embed(inference: Inference, input: EmbedInput): Promise<{ 
       acc.w = 1;
       continue;
     }
+    if (pooling === "max") {
+      for (let h = 0; h < hidden; h++) acc.v[h] = acc.w ? Math.max(acc.v[h], pooled.vector[h]) : pooled.vector[h];
+      acc.w = 1;
+      continue;
+    }
     const w = pooling === "mean" ? pooled.tokens : 1;
     for (let h = 0; h < hidden; h++) acc.v[h] += pooled.vector[h] * w;
     acc.w += w;
   }
   const vectors = sums.map(({ v, w }) => {
-    if (w > 0 && pooling !== "last") for (let h = 0; h < hidden; h++) v[h] /= w;
+    if (w > 0 && (pooling === "mean" || pooling === "cls")) for (let h = 0; h < hidden; h++) v[h] /= w;
     const kept = d === undefined ? v : v.slice(0, d);
-    return input.normalize === false ? kept : l2Normalize(kept);
+    return (input.normalize ?? defaults.normalize) ? l2Normalize(kept) : kept;
   });
   return { vectors, tokens };
+}
+
+function promptOf(defaults: EmbeddingDefaults, name: string | undefined): string | null {
+  if (name === undefined) return defaults.defaultPrompt;
+  const prompt = defaults.prompts[name];
+  if (prompt === undefined) {
+    const known = Object.keys(defaults.prompts);
+    throw unprocessable(`prompt_name "${name}" is not one of the preset's prompts (${known.length ? known.join(", ") : "it has none"})`, "invalid_prompt_name", "prompt_name");
+  }
+  return prompt;
 }

@@ -7,13 +7,14 @@
  */
 import { sql } from "drizzle-orm";
 import type { Context } from "hono";
-import { Preprocessor, SequenceTooLongError, checkBatch, tokenBatch, toFloat32, type Backbone, type Pooling, type RowSource, type TokenBatch } from "../shared/index.js";
+import { Preprocessor, SequenceTooLongError, checkBatch, tokenBatch, toFloat32, type Backbone, type RowSource, type TokenBatch } from "../shared/index.js";
 import { findReadyAdapter, isAdapterName, type AdapterRow } from "./adapters.js";
 import type { AppEnv, Db } from "./context.js";
 import * as schema from "./db/schema.js";
 import { ApiError, badRequest, unprocessable } from "./errors.js";
 import { tooLarge } from "./http.js";
 import { IsolateLoadError } from "./services.js";
+import type { EmbeddingDefaults } from "./embeddings.js";
 
 export const MAX_BATCH_ROWS = 64;
 export const MAX_BATCH_TOKENS = 16_384;
@@ -92,9 +93,9 @@ export class Inference {
     return this.named(this.c.var.services.config(this.model.preset));
   }
 
-  /** How the preset pools embeddings (workers/embeddings.ts). */
-  async pooling(): Promise<Pooling> {
-    return this.c.var.services.pooling(this.model.preset, await this.backbone());
+  /** How the preset makes embeddings: pooling, normalization, prompts (workers/embeddings.ts). */
+  async embeddingDefaults(): Promise<EmbeddingDefaults> {
+    return this.c.var.services.embeddingDefaults(this.model.preset, await this.backbone());
   }
 
   /** A 404 for the preset names the request field that named it. */

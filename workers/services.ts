@@ -7,18 +7,20 @@ import {
   Backbone,
   EdgeModel,
   NoTokenizerError,
-  POOLINGS,
   PresetNotFoundError,
   Preprocessor,
+  EMBEDDING_SETTINGS_FILE,
   familyTraits,
   loraSafetensorsFormat,
+  parseEmbeddingSettings,
   readEdgeManifest,
   type BackboneSession,
   type EdgeManifest,
   type LoraAdapter,
+  type EmbeddingSettings,
   type OnnxRuntime,
-  type Pooling,
 } from "../shared/index.js";
+import type { EmbeddingDefaults } from "./embeddings.js";
 import { presetFileKey } from "../shared/runner/layout.js";
 import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
@@ -74,6 +76,12 @@ export function footprint(backbone: Backbone, edge: EdgeManifest | null): number
   return peak || edge.total_bytes + RUNTIME_OVERHEAD_BYTES;
 }
 
+/** Where a backbone (with its edge artifact, if any) runs under an isolate budget; the install tool prints it. */
+export function placementFor(backbone: Backbone, edge: EdgeManifest | null, budgetBytes: number): { where: "isolate" | "runner"; footprint: number } {
+  const bytes = footprint(backbone, edge);
+  return { where: familyTraits(backbone.className).decoder || bytes > budgetBytes ? "runner" : "isolate", footprint: bytes };
+}
+
 /** The isolate could not load a preset it should run (a broken artifact, memory): the runner pool may take it. */
 export class IsolateLoadError extends ApiError {
   constructor(preset: string, reason: string) {
@@ -103,7 +111,7 @@ export class Services {
   readonly limiter: Limiter;
   readonly metrics = new EdgeMetrics();
   private readonly preprocessors = new AsyncLruCache<Preprocessor>(64, () => 1);
-  private readonly poolings = new AsyncLruCache<Pooling>(Number.POSITIVE_INFINITY, () => 0);
+  private readonly embeddingSettings = new AsyncLruCache<EmbeddingDefaults>(Number.POSITIVE_INFINITY, () => 0);
 
   constructor(
     readonly bucket: R2BucketLike,
@@ -123,7 +131,7 @@ export class Services {
     this.loadFailures.delete(preset);
     this.models.delete(preset);
     this.preprocessors.delete(preset);
-    this.poolings.delete(preset);
+    this.embeddingSettings.delete(preset);
   }
 
   /** The preset's backbone built from its config.json alone (weights are never materialised). 404 if absent. */
@@ -154,11 +162,10 @@ export class Services {
   async placement(preset: string): Promise<Placement> {
     const backbone = await this.config(preset);
     const edge = familyTraits(backbone.className).decoder ? null : await this.edgeManifest(preset);
-    const bytes = footprint(backbone, edge);
     const failure = this.loadFailures.get(preset);
     if (failure && Date.now() - failure.at > EDGE_RETRY_MS) this.loadFailures.delete(preset);
-    const where = familyTraits(backbone.className).decoder || bytes > this.budgetBytes || this.loadFailures.has(preset) ? "runner" : "isolate";
-    return { backbone, where, footprint: bytes, edge };
+    const placed = placementFor(backbone, edge, this.budgetBytes);
+    return { backbone, edge, ...placed, where: this.loadFailures.has(preset) ? "runner" : placed.where };
   }
 
   /** Why the isolate does not run a preset it could (its last load failure), or null. */
@@ -207,15 +214,29 @@ export class Services {
     });
   }
 
-  /** Pooling of the preset: `presets/<name>/edgebone.json` {"pooling"} or the family default. */
-  pooling(preset: string, backbone: Backbone): Promise<Pooling> {
-    return this.poolings.get(preset, async () => {
-      const key = presetFileKey(preset, "edgebone.json");
+  /**
+   * The preset's embedding defaults (pooling, normalize, prompts): `presets/<name>/edgebone.json` over the
+   * family's (its pooling, normalised, no prompt).
+   */
+  embeddingDefaults(preset: string, backbone: Backbone): Promise<EmbeddingDefaults> {
+    return this.embeddingSettings.get(preset, async () => {
+      const key = presetFileKey(preset, EMBEDDING_SETTINGS_FILE);
       const object = await this.bucket.get(key);
-      const pooling = object ? (JSON.parse(new TextDecoder().decode(await object.arrayBuffer())) as { pooling?: Pooling }).pooling : undefined;
-      if (pooling === undefined) return familyTraits(backbone.className).defaultPooling;
-      if (!POOLINGS.includes(pooling)) throw new ApiError(500, `${key}: pooling must be one of ${POOLINGS.join(", ")}`, "bad_preset_settings");
-      return pooling;
+      let settings: EmbeddingSettings = {};
+      if (object) {
+        try {
+          settings = parseEmbeddingSettings(new Uint8Array(await object.arrayBuffer()), key);
+        } catch (e) {
+          throw new ApiError(500, (e as Error).message, "bad_preset_settings");
+        }
+      }
+      const prompts = settings.prompts ?? {};
+      return {
+        pooling: settings.pooling ?? familyTraits(backbone.className).defaultPooling,
+        normalize: settings.normalize ?? true,
+        prompts,
+        defaultPrompt: settings.default_prompt_name ? prompts[settings.default_prompt_name] : null,
+      };
     });
   }
 

@@ -23,7 +23,7 @@ export interface HfConverter {
 }
 
 /** How a `sequence_output` becomes one sentence vector: mean of valid tokens, the first token, the last valid one. */
-export const POOLINGS = ["mean", "cls", "last"] as const;
+export const POOLINGS = ["mean", "cls", "last", "max"] as const;
 export type Pooling = (typeof POOLINGS)[number];
 
 /** What servers decide by family (placement, pooling) instead of matching class names. */

@@ -84,7 +84,7 @@ export class Preprocessor {
 
   /** The preset's tokenizer, with the sequence length defaulting to its backbone's `max_sequence_length`. */
   static async fromPreset(preset: string | PresetFiles, options: PreprocessorOptions & TokenizerPresetOptions = {}): Promise<Preprocessor> {
-    const files = typeof preset === "string" ? await openPreset(preset, options.store) : preset;
+    const files = typeof preset === "string" ? await openPreset(preset, options.store, options.download ?? !options.store) : preset;
     const tokenizer = await Tokenizer.fromPreset(files, options);
     return new Preprocessor(tokenizer, options, (await presetMaxLength(files)) ?? defaultMaxLength(tokenizer));
   }
