@@ -20,15 +20,26 @@ afterAll(async () => {
 });
 
 const INPUTS = 8;
-// ~200 tokens each: an inference takes long enough for a burst to queue up behind it
-const TEXT = Array.from({ length: 200 }, (_, i) => ["the", "quick", "brown", "fox", "jumps"][i % 5]).join(" ");
+// ~120 tokens each: an inference takes long enough for a burst to queue up behind it
+const TEXT = Array.from({ length: 120 }, (_, i) => ["the", "quick", "brown", "fox", "jumps"][i % 5]).join(" ");
 
-function embeddings(p: WranglerPlatform): Promise<Reply> {
-  return fetch(new URL("/v1/embeddings", p.url), {
-    method: "POST",
-    headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: DEMO_ENCODER, input: Array(INPUTS).fill(TEXT) }),
-  }).then(readReply);
+/**
+ * wrangler dev's own proxy answers a plain-text 503 "Your worker restarted mid-request" when its connection to the
+ * worker drops (seen only on a heavily overloaded machine, during the worker's D1 write; never the worker's answer):
+ * such a request is sent again, as that message asks, and counted.
+ */
+let proxyRetries = 0;
+
+async function embeddings(p: WranglerPlatform): Promise<Reply> {
+  for (let attempt = 1; ; attempt++) {
+    const reply = await fetch(new URL("/v1/embeddings", p.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${p.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: DEMO_ENCODER, input: Array(INPUTS).fill(TEXT) }),
+    }).then(readReply);
+    if (reply.status !== 503 || !/^Your worker restarted mid-request/.test(reply.json.raw ?? "") || attempt === 3) return reply;
+    proxyRetries++;
+  }
 }
 
 function expectServedOrRefused(r: Reply): void {
@@ -54,7 +65,7 @@ describe("admission under wrangler dev", () => {
       served.push(replies.filter((r) => r.status === 200).length);
       refused.push(replies.filter((r) => r.status === 429).length);
     }
-    console.log(`admission under wrangler dev: 200 per burst of 24: ${served.join(", ")}; 429: ${refused.join(", ")}`);
+    console.log(`admission under wrangler dev: 200 per burst of 24: ${served.join(", ")}; 429: ${refused.join(", ")}; wrangler proxy retries: ${proxyRetries}`);
     expect(Math.min(...served)).toBeGreaterThanOrEqual(2);
     expect(refused.reduce((a, b) => a + b)).toBeGreaterThan(0); // the queue bound was reached
     // no slot or ticket was lost: a burst within capacity (2 running + 8 queued) is served in full
@@ -63,5 +74,5 @@ describe("admission under wrangler dev", () => {
     const health = await fetch(new URL("/health", p.url)).then(readReply);
     expect([health.status, health.json]).toEqual([200, { status: "ok" }]);
     expect(p.logs()).not.toMatch(/hung|different request context/);
-  }, 60_000);
+  }, 120_000);
 });

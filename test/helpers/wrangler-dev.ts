@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeDemoEncoder } from "../../workers/tools/demo-presets.js";
 import { installPreset } from "../../workers/tools/install-preset.js";
-import { applyLocalMigrations, exited, startWranglerDev } from "../../workers/tools/local-platform.js";
+import { applyLocalMigrations, startWranglerDev } from "../../workers/tools/local-platform.js";
 import { ProcessGroups } from "../../workers/tools/process-groups.js";
 import { freePort, tenantWithKey } from "./edge-platform.js";
 
@@ -41,15 +41,10 @@ export async function startWranglerPlatform(vars: Record<string, string> = {}, r
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
     const url = new URL(`http://127.0.0.1:${port}/`);
-    const gone = exited(child).then((code) => {
-      throw new Error(`wrangler dev exited (${code}): ${output.slice(-3000)}`);
-    });
-    gone.catch(() => {}); // observed only while waiting below
-    for (const deadline = Date.now() + readyTimeoutMs; ; ) {
-      const up = await Promise.race([fetch(new URL("/health", url)).then((r) => r.ok, () => false), gone]);
-      if (up) break;
+    for (const deadline = Date.now() + readyTimeoutMs; ; await new Promise((r) => setTimeout(r, 200))) {
+      if (await fetch(new URL("/health", url)).then((r) => r.ok, () => false)) break;
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`wrangler dev exited (${child.exitCode ?? child.signalCode}): ${output.slice(-3000)}`);
       if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within ${readyTimeoutMs / 1000} s: ${output.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 200));
     }
     await installPreset({ dir: presetDir, name: DEMO_ENCODER, url: url.href, token: adminToken });
     const { key } = await tenantWithKey(url, adminToken, "demo");

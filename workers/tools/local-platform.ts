@@ -4,22 +4,16 @@
  * migrations/ applied and local R2, both persisted under one directory), on loopback ports checked before anything
  * starts.
  */
-import { type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProcessGroups } from "./process-groups.js";
+import { exited, type ProcessGroups } from "./process-groups.js";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 /** No prompts, no telemetry. */
 const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", CI: "1" };
-
-/** Resolves with the exit code (or signal) once `child` has exited. */
-export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode!);
-  return new Promise((r) => child.once("exit", (code, signal) => r(code ?? signal!)));
-}
 
 /** `wrangler d1 migrations apply --local`: the local D1 under `persistTo` gets migrations/. */
 export async function applyLocalMigrations(groups: ProcessGroups, persistTo: string): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 
-// Plain JavaScript for \`node -e\`: on stdin, "+<pgid>" adds a group, "-<pgid>" forgets one that is already empty
+// Plain JavaScript for `node -e`: on stdin, "+<pgid>" adds a group, "-<pgid>" forgets one that is already empty
 // (its id could be reused); stdin closing means "end them all".
 const WATCHDOG = `
 const groups = new Set();
@@ -38,6 +38,12 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
+/** Resolves with the exit code (or signal) once `child` has exited. */
+export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode!);
+  return new Promise((r) => child.once("exit", (code, signal) => r(code ?? signal!)));
+}
+
 export class ProcessGroups {
   private watchdog?: ChildProcess;
 
@@ -61,10 +67,9 @@ export class ProcessGroups {
   async stop(): Promise<void> {
     const watchdog = this.watchdog;
     if (!watchdog) return;
-    const done = watchdog.exitCode !== null || watchdog.signalCode !== null ? Promise.resolve() : new Promise((r) => watchdog.once("exit", r));
     watchdog.ref(); // the owner stays up until its children are gone
     watchdog.stdin!.end();
-    await done;
+    await exited(watchdog);
   }
 
   private start(): ChildProcess {
