@@ -86,6 +86,25 @@ describe("Limiter", () => {
     expect([l.inFlight, l.queued]).toEqual([0, 0]);
   });
 
+  it("a queue full of vanished waiters does not refuse the next request for good", async () => {
+    const l = limiter({ concurrency: 1, queue: 2 });
+    const holder = gated([], "holder");
+    const running = l.run(holder.task);
+    await until(() => l.inFlight === 1);
+    const realSetTimeout = globalThis.setTimeout;
+    globalThis.setTimeout = (() => 0) as unknown as typeof setTimeout; // both waiters vanish at once
+    void l.run(async () => "vanished");
+    void l.run(async () => "vanished");
+    globalThis.setTimeout = realSetTimeout;
+    await expect(l.run(async () => "refused")).rejects.toMatchObject({ status: 429 }); // they may still be alive
+    await sleep(1100);
+    const next = l.run(async () => "admitted"); // they are gone now: no one polled for a second
+    holder.open();
+    await running;
+    expect(await next).toBe("admitted");
+    expect([l.inFlight, l.queued]).toEqual([0, 0]);
+  });
+
   it("waiters held up by a long synchronous task keep their places", async () => {
     const l = limiter({ concurrency: 1, queue: 8 });
     const order: number[] = [];

@@ -10,7 +10,8 @@
  * wakes on its own timer until it is the oldest live ticket and a slot is free; no request ever wakes another.
  *
  * A request can also vanish without running its `finally` (its client went away and workerd cancelled it). A
- * ticket whose owner stopped polling is dropped by the next waiter. A running inference is synchronous WASM and
+ * ticket whose owner stopped polling is dropped by the next waiter, or by the next arrival when the queue is full
+ * (else a queue full of vanished waiters would refuse everyone for good). A running inference is synchronous WASM and
  * cannot be interrupted, and a slot whose request vanished mid-task is never returned: `wedged()` reports a slot
  * held for longer than `wedgedAfterMs` (far beyond any real inference), so /health can say so.
  */
@@ -94,7 +95,8 @@ export class Limiter {
   }
 
   private async acquire(): Promise<Slot> {
-    if (this.slots.size + this.tickets.length >= this.concurrency + this.queue) {
+    if (this.full()) this.tickets = this.tickets.filter((t) => t.seen >= Date.now() - STALE_MS); // waiters that are gone
+    if (this.full()) {
       throw new ApiError(429, `over capacity: ${this.concurrency} inferences running and ${this.queue} queued in this isolate; retry in ${RETRY_AFTER_S} s`, "over_capacity", null, RETRY);
     }
     const ticket: Ticket = { number: this.issued++, since: Date.now(), seen: Date.now() };
@@ -120,6 +122,10 @@ export class Limiter {
       }
       await sleep(this.pollMs); // this request's own timer: it always waits on something of its own
     }
+  }
+
+  private full(): boolean {
+    return this.slots.size + this.tickets.length >= this.concurrency + this.queue;
   }
 
   private reinsert(ticket: Ticket): void {
