@@ -15,7 +15,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "./helpers/edge-platform.js";
-import { Backbone, Preprocessor, directoryFiles, initLora, loraSafetensorsFormat, tokenBatch, wasmRuntime } from "../shared/node/index.js";
+import { Backbone, EdgeModel, Preprocessor, directoryFiles, initLora, loraSafetensorsFormat, tokenBatch, wasmRuntime } from "../shared/node/index.js";
 import { ROOT } from "../workers/tools/local-platform.js";
 
 const stateDir = mkdtempSync(join(tmpdir(), "edgebone-start-"));
@@ -123,6 +123,26 @@ describe("npm start (local platform)", () => {
       });
     }
 
+    // DistilBERT-base, quantized: its int8 edge artifact in the isolate, equal to the library's loader in Node
+    const distilbertDir = join(stateDir, "presets", "demo-distilbert");
+    const quantized = await fetch(`${local.EDGEBONE_URL}/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${local.EDGEBONE_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "demo-distilbert", input: input[0] }),
+    });
+    expect(quantized.status, await quantized.clone().text()).toBe(200);
+    expect(quantized.headers.get("x-edgebone-backend")).toBe("isolate");
+    const edgeModel = await EdgeModel.load(directoryFiles(distilbertDir), await Backbone.fromPreset(distilbertDir, { loadWeights: false }), wasmRuntime());
+    const baseEnc = (await Preprocessor.fromPreset(directoryFiles(distilbertDir))).call([input[0]]);
+    const rows = (await edgeModel.forward(Preprocessor.toTokenBatch(baseEnc))).sequenceOutput.data as Float32Array;
+    const mean = new Float64Array(768);
+    const n = baseEnc.paddingMask[0].length;
+    for (let t = 0; t < n; t++) for (let h = 0; h < 768; h++) mean[h] += rows[t * 768 + h] / n;
+    const norm = Math.hypot(...mean);
+    const got768 = ((await quantized.json()) as { data: { embedding: number[] }[] }).data[0].embedding;
+    expect(got768).toHaveLength(768);
+    got768.forEach((x, h) => expect(Math.abs(x - mean[h] / norm)).toBeLessThanOrEqual(1e-5));
+
     const gemma = await fetch(`${local.EDGEBONE_URL}/v1/embeddings`, {
       method: "POST",
       headers: { authorization: `Bearer ${local.EDGEBONE_API_KEY}`, "content-type": "application/json" },
@@ -167,7 +187,7 @@ describe("npm start (local platform)", () => {
     const sigkill = await timeToStop(third.proc, (tree) => process.kill(tree.find((p) => /workers\/tools\/start\.ts/.test(p.args))!.pid, "SIGKILL"));
     console.log(`npm start stopped everything in: SIGTERM ${stops.sigterm} ms, SIGINT ${sigint} ms, start process SIGKILLed ${sigkill} ms`);
     for (const ms of [stops.sigterm, sigint, sigkill]) expect(ms).toBeLessThan(5000);
-  }, 240_000);
+  }, 600_000);
 
   it("a port in use stops the start at once, naming the port, before anything is created or started", async () => {
     const busy = createServer();

@@ -1,11 +1,16 @@
 /**
  * The demo presets `npm start` serves, generated (random weights, nothing downloaded): `writeDemoEncoder` is a
- * small DistilBERT-architecture model with a generated WordPiece tokenizer (runs in the isolate),
- * `writeDemoGemma` a tiny Gemma (runs on the runner). Tests that run the platform as users do use them too.
+ * small DistilBERT-architecture model with a generated WordPiece tokenizer (runs in the isolate from its float
+ * weights), `writeDemoDistilBertBase` the real DistilBERT-base architecture (66M parameters) with the same
+ * tokenizer and its int8 edge artifact (runs in the isolate, quantized), `writeDemoGemma` a tiny Gemma (runs on
+ * the runner). Tests that run the platform as users do use them too.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DistilBertBackbone, GemmaBackbone, directoryFiles, loadTokenizer, saveTokenizer } from "../../shared/node/index.js";
+import { fileURLToPath } from "node:url";
+import { Backbone, DistilBertBackbone, GemmaBackbone, directoryFiles, loadTokenizer, saveTokenizer } from "../../shared/node/index.js";
+import { camelKeys } from "../../shared/backbone/config.js";
+import { writeEdgeArtifact } from "../../shared/node/edge-build.js";
 
 /** A small English WordPiece vocabulary: specials, punctuation, digits, letters and their ## forms, common words. */
 function demoVocabulary(): string[] {
@@ -21,16 +26,32 @@ function demoVocabulary(): string[] {
   return vocab;
 }
 
-/** Writes the demo encoder preset (config, weights, tokenizer.hf.json and KerasHub's tokenizer files) into `dir`. */
-export async function writeDemoEncoder(dir: string): Promise<void> {
-  const vocab = demoVocabulary();
-  const backbone = new DistilBertBackbone({ vocabularySize: vocab.length, numLayers: 2, numHeads: 4, hiddenDim: 128, intermediateDim: 512, maxSequenceLength: 256, seed: 1 });
+/** Writes an encoder preset with the demo WordPiece tokenizer (tokenizer.hf.json and KerasHub's files) into `dir`. */
+async function writeEncoder(dir: string, backbone: Backbone): Promise<void> {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "vocab.txt"), vocab.join("\n") + "\n");
+  writeFileSync(join(dir, "vocab.txt"), demoVocabulary().join("\n") + "\n");
   await backbone.saveToPreset(dir);
   const files = directoryFiles(dir);
   await saveTokenizer(await loadTokenizer(files), files);
   rmSync(join(dir, "vocab.txt"));
+}
+
+/** The small demo encoder: runs in the isolate from its float weights. */
+export async function writeDemoEncoder(dir: string): Promise<void> {
+  const vocabularySize = demoVocabulary().length;
+  await writeEncoder(dir, new DistilBertBackbone({ vocabularySize, numLayers: 2, numHeads: 4, hiddenDim: 128, intermediateDim: 512, maxSequenceLength: 256, seed: 1 }));
+}
+
+/**
+ * DistilBERT-base (distil_bert_base_en_uncased's architecture, random weights) with the demo tokenizer (its ids
+ * are a subset of the 30,522-row vocabulary) and its int8 edge artifact, measured with the worker's code loaded.
+ */
+export async function writeDemoDistilBertBase(dir: string, log: (line: string) => void = () => {}): Promise<void> {
+  const backbone = new DistilBertBackbone({ ...camelKeys(Backbone.presets.distil_bert_base_en_uncased.config), seed: 4 } as never);
+  await writeEncoder(dir, backbone);
+  const preload = [fileURLToPath(new URL("../app.ts", import.meta.url))];
+  const { manifest } = await writeEdgeArtifact(backbone, dir, { plan: "int8", preload, log });
+  if (!manifest) throw new Error("internal: the demo's int8 edge artifact was not kept");
 }
 
 /** Writes the demo Gemma preset (config and weights) into `dir`. */

@@ -5,8 +5,9 @@
  *     one in use stops the start with its name before anything is created or started;
  *  1. state in .edgebone/ (git-ignored): admin token (generated once), D1/R2 of wrangler dev (.edgebone/wrangler),
  *     the demo tenant's key, demo presets (.edgebone/presets), the runner's disk cache;
- *  2. demo presets with random weights, made here if absent (workers/tools/demo-presets.ts): `demo-encoder` (runs
- *     in the isolate) and `demo-gemma` (runs on the runner);
+ *  2. demo presets with random weights, made here if absent (workers/tools/demo-presets.ts): `demo-encoder` (small,
+ *     runs in the isolate), `demo-distilbert` (the DistilBERT-base architecture with its int8 edge artifact: runs
+ *     in the isolate, quantized) and `demo-gemma` (runs on the runner);
  *  3. `wrangler d1 migrations apply --local`, then a GPU runner on CPU and `wrangler dev` with the runner pool
  *     configured; the runner reads presets and adapters from the local R2 through the worker's signed
  *     `/internal/objects` route (production runners read R2 over its S3 API);
@@ -24,7 +25,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { importSigningKey, signRequest, type SigningKey } from "../../shared/runner/index.js";
-import { writeDemoEncoder, writeDemoGemma } from "./demo-presets.js";
+import { writeDemoDistilBertBase, writeDemoEncoder, writeDemoGemma } from "./demo-presets.js";
 import { installPreset } from "./install-preset.js";
 import { ROOT, applyLocalMigrations, portInUse, startWranglerDev } from "./local-platform.js";
 import { ProcessGroups } from "./process-groups.js";
@@ -35,6 +36,7 @@ const RUNNER_PORT = Number(process.env.EDGEBONE_RUNNER_PORT ?? 8790);
 const INSPECTOR_PORT = Number(process.env.EDGEBONE_INSPECTOR_PORT ?? 9229);
 const URL_BASE = `http://127.0.0.1:${PORT}`;
 const ENCODER = "demo-encoder";
+const DISTILBERT = "demo-distilbert";
 const GEMMA = "demo-gemma";
 
 interface State {
@@ -61,6 +63,11 @@ async function ensurePresets(): Promise<void> {
   if (!existsSync(join(encoderDir, "config.json"))) {
     log(`creating demo preset ${ENCODER} (DistilBERT architecture, random weights, generated WordPiece tokenizer)`);
     await writeDemoEncoder(encoderDir);
+  }
+  const distilbertDir = join(STATE, "presets", DISTILBERT);
+  if (!existsSync(join(distilbertDir, "edge", "manifest.json"))) {
+    log(`creating demo preset ${DISTILBERT} (DistilBERT-base architecture, 66M random weights, and its int8 edge artifact: about a minute, once)`);
+    await writeDemoDistilBertBase(distilbertDir, (line) => log(`  ${line}`));
   }
   const gemmaDir = join(STATE, "presets", GEMMA);
   if (!existsSync(join(gemmaDir, "config.json"))) {
@@ -156,9 +163,10 @@ async function main(): Promise<void> {
   await waitForOwn(probeKey, `${URL_BASE}/internal/objects/presets/${ENCODER}/config.json`, "wrangler dev", [200, 404]);
 
   state.installed ??= {};
-  for (const name of [ENCODER, GEMMA]) {
+  for (const name of [ENCODER, DISTILBERT, GEMMA]) {
     const dir = join(STATE, "presets", name);
-    const config = readFileSync(join(dir, "config.json"), "utf8");
+    const manifest = join(dir, "edge", "manifest.json");
+    const config = readFileSync(join(dir, "config.json"), "utf8") + (existsSync(manifest) ? readFileSync(manifest, "utf8") : "");
     if (state.installed[name] === config) continue;
     log(`installing preset ${name} into the local R2`);
     await installPreset({ dir, name, url: URL_BASE, token: state.adminToken });
@@ -177,7 +185,8 @@ async function main(): Promise<void> {
   writeFileSync(join(STATE, "local.env"), `EDGEBONE_URL=${URL_BASE}\nEDGEBONE_API_KEY=${state.apiKey}\nEDGEBONE_ADMIN_TOKEN=${state.adminToken}\n`, { mode: 0o600 });
   process.stdout.write(`
 Edgebone is running at ${URL_BASE}  (runner: http://127.0.0.1:${RUNNER_PORT}; Ctrl-C stops everything)
-Presets: ${ENCODER} (in the isolate), ${GEMMA} (on the runner).  Credentials: .edgebone/local.env
+Presets: ${ENCODER} (in the isolate), ${DISTILBERT} (DistilBERT-base, int8, in the isolate), ${GEMMA} (on the runner).
+Credentials: .edgebone/local.env
 
   curl -s ${URL_BASE}/v1/embeddings \\
     -H "Authorization: Bearer ${state.apiKey}" -H "Content-Type: application/json" \\
