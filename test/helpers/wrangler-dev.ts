@@ -24,7 +24,10 @@ export interface WranglerPlatform {
   stop(): Promise<void>;
 }
 
-export async function startWranglerPlatform(vars: Record<string, string> = {}, readyTimeoutMs = 60_000): Promise<WranglerPlatform> {
+/** Presets to install besides the demo encoder: name → a writer of its directory (or an existing directory). */
+export type ExtraPresets = Record<string, string | ((dir: string) => Promise<void>)>;
+
+export async function startWranglerPlatform(vars: Record<string, string> = {}, readyTimeoutMs = 60_000, extra: ExtraPresets = {}): Promise<WranglerPlatform> {
   const dir = mkdtempSync(join(tmpdir(), "edgebone-wrangler-"));
   const groups = new ProcessGroups(2000);
   const adminToken = `adm_${crypto.randomUUID()}`;
@@ -47,6 +50,11 @@ export async function startWranglerPlatform(vars: Record<string, string> = {}, r
       if (Date.now() > deadline) throw new Error(`wrangler dev did not answer within ${readyTimeoutMs / 1000} s: ${output.slice(-3000)}`);
     }
     await installPreset({ dir: presetDir, name: DEMO_ENCODER, url: url.href, token: adminToken });
+    for (const [name, source] of Object.entries(extra)) {
+      let extraDir = source as string;
+      if (typeof source === "function") await source((extraDir = join(dir, "presets", name)));
+      await installPreset({ dir: extraDir, name, url: url.href, token: adminToken });
+    }
     const { key } = await tenantWithKey(url, adminToken, "demo");
     return { url, key, logs: () => output, stop };
   } catch (e) {
