@@ -4,7 +4,7 @@
  * quantized base; a broken artifact fails with an error that names the file and the fix.
  */
 import { describe, expect, it } from "vitest";
-import { concat } from "../shared/edge/artifact.js";
+import { concatBytes as concat } from "../shared/weights/safetensors.js";
 import {
   EDGE_MANIFEST,
   EdgeArtifactError,

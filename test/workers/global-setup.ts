@@ -27,7 +27,7 @@ import {
   type EdgeManifest,
   type PresetFiles,
 } from "../../shared/node/index.js";
-import { concat } from "../../shared/edge/artifact.js";
+import { concatBytes as concat } from "../../shared/weights/safetensors.js";
 import { edgeReference } from "../helpers/edge-reference.js";
 import { GOLDEN_DIR } from "../helpers/golden.js";
 import { gemmaStyleModel, wordPieceFiles } from "../helpers/tiny-tokenizers.js";
