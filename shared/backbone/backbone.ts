@@ -8,7 +8,7 @@ import { castTensor, sizeOf, toFloat32, type FloatDType, type Tensor } from "../
 import { initializeTensor, type Initializer } from "../tensor/random.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
 import { BackboneSession } from "./session.js";
-import { loraDelta } from "../graph/lora.js";
+import { withLora } from "../graph/lora.js";
 import { adapterParams, initLora, kernelDelta, validateAdapter, type LoraAdapter, type LoraTarget } from "../lora/adapter.js";
 import { loraFileFormat, loraFileAccess } from "../lora/files.js";
 import { camelKeys, snakeKeys } from "./config.js";
@@ -220,7 +220,7 @@ export abstract class Backbone {
     if (!inputs.adapterIds) return projected;
     const target = this.loraTargets().find((t) => t.kernelPath === kernelPath);
     if (!target) throw new Error(`internal: ${kernelPath} is not a LoRA target`);
-    return g.op("Add", [projected, loraDelta(g, x, target, inputs.adapterIds)]);
+    return withLora(g, x, projected, target, inputs.adapterIds);
   }
 
   get className(): string {

@@ -28,7 +28,8 @@ export type Attr =
   | { float: number }
   | { ints: readonly number[] }
   | { floats: readonly number[] }
-  | { string: string };
+  | { string: string }
+  | { graph: onnxProto.onnx.IGraphProto };
 export const int = (v: number): Attr => ({ int: v });
 export const float = (v: number): Attr => ({ float: v });
 export const ints = (v: readonly number[]): Attr => ({ ints: v });
@@ -74,7 +75,7 @@ export interface GraphBuilderOptions {
 export const OPSET = 20;
 
 export class GraphBuilder {
-  private readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  private nodes: onnxProto.onnx.INodeProto[] = [];
   private readonly initializers: onnxProto.onnx.ITensorProto[] = [];
   private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
   private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
@@ -195,6 +196,21 @@ export class GraphBuilder {
     return outputs;
   }
 
+  /**
+   * A subgraph (an `If` branch): the nodes `fn` emits go into it, and what it returns are its outputs (float32).
+   * Initializers, constants and graph inputs stay in the main graph, which the branch reads as its outer scope.
+   */
+  branch(name: string, fn: () => string[]): onnxProto.onnx.IGraphProto {
+    const outer = this.nodes;
+    this.nodes = [];
+    try {
+      const outputs = fn().map((value) => (outer.some((n) => n.output?.includes(value)) ? this.op("Identity", [value]) : value));
+      return { name: this.unique(name), node: this.nodes, output: outputs.map((value) => ({ name: value, type: { tensorType: { elemType: ELEM.float32 } } })) };
+    } finally {
+      this.nodes = outer;
+    }
+  }
+
   /** Bytes of all initializers (what one protobuf would have to hold). */
   get initializerBytes(): number {
     return this.initializers.reduce((n, t) => n + (t.rawData?.byteLength ?? 0), 0);
@@ -271,5 +287,6 @@ function attribute(name: string, value: Attr): onnxProto.onnx.IAttributeProto {
   if ("float" in value) return { name, type: T.FLOAT, f: value.float };
   if ("ints" in value) return { name, type: T.INTS, ints: [...value.ints] };
   if ("floats" in value) return { name, type: T.FLOATS, floats: [...value.floats] };
+  if ("graph" in value) return { name, type: T.GRAPH, g: value.graph };
   return { name, type: T.STRING, s: new TextEncoder().encode(value.string) };
 }

@@ -9,6 +9,28 @@ import { int, type GraphBuilder } from "./graph-builder.js";
 import type { LoraTarget } from "../lora/adapter.js";
 import { loraInputNames } from "../lora/stack.js";
 
+/**
+ * `projected` + Δ, with the LoRA branch inside an `If` that runs only when a row of the batch has an adapter
+ * (`adapter_ids` > 0 somewhere): batches without adapters, the common case, pay nothing for the path.
+ */
+export function withLora(g: GraphBuilder, x: string, projected: string, target: LoraTarget, adapterIds: string): string {
+  const then = g.branch("with_lora", () => [g.op("Add", [projected, loraDelta(g, x, target, adapterIds)])]);
+  const otherwise = g.branch("without_lora", () => [projected]);
+  return g.op("If", [anyAdapter(g, adapterIds)], { then_branch: { graph: then }, else_branch: { graph: otherwise } });
+}
+
+const anyAdapterOf = new WeakMap<GraphBuilder, { ids: string; value: string }>();
+
+/** Whether any row has an adapter: a bool scalar, made once per graph. */
+function anyAdapter(g: GraphBuilder, adapterIds: string): string {
+  const known = anyAdapterOf.get(g);
+  if (known?.ids === adapterIds) return known.value;
+  const max = g.op("ReduceMax", [g.op("Cast", [adapterIds], { to: int(1 /* FLOAT */) })], { keepdims: int(0) });
+  const value = g.op("Cast", [max], { to: int(9 /* BOOL */) });
+  anyAdapterOf.set(g, { ids: adapterIds, value });
+  return value;
+}
+
 /** Δ [B, T, heads·hd] for input `x` [B, T, H]; `adapterIds` is the int32 [B] graph input. */
 export function loraDelta(g: GraphBuilder, x: string, target: LoraTarget, adapterIds: string): string {
   const { heads, headDim, inputDim } = target;
