@@ -47,6 +47,23 @@ server.headersTimeout = 30_000;
 // Bodies are read before admission can count them: cap connections too (the pool retries refused ones elsewhere).
 server.maxConnections = config.maxConcurrentRequests * 2 + 64;
 
+/** Longest wait for the last responses to be written after the drain. */
+const SERVER_CLOSE_MS = 5_000;
+
+/**
+ * Closes the server once the responses of drained requests are written: a request leaves the runner's count before
+ * its body is on the wire, so exiting right after the drain could cut it off. Keep-alive connections become idle
+ * after their response and are closed as they do; whatever is left after `ms` is cut.
+ */
+async function closeServer(server: Server, ms: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const sweep = setInterval(() => server.closeIdleConnections(), 20);
+  server.closeIdleConnections();
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+  clearInterval(sweep);
+  server.closeAllConnections();
+}
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -54,8 +71,7 @@ async function shutdown(signal: string): Promise<void> {
   log.info(`${signal}: draining`, { inflight: runner.inflightRequests });
   const drained = await runner.drain(config.drainTimeoutMs);
   log.info(drained ? "drained" : `drain timed out after ${config.drainTimeoutMs} ms`, { inflight: runner.inflightRequests });
-  server.close();
-  server.closeIdleConnections();
+  await closeServer(server, SERVER_CLOSE_MS);
   await runner.close();
   process.exit(drained ? 0 : 1);
 }

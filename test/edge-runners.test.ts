@@ -6,7 +6,6 @@
  * mid-stream and no request fails; restarted on its port, it passes the edge's health checks and serves its
  * rendezvous share again; the other is stopped with SIGTERM mid-stream (drain), again without a failed request.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeRuntime, type BackboneSession, type LoraAdapter } from "../shared/node/index.js";
@@ -15,16 +14,13 @@ import { EdgeStore, StoreUnavailableError } from "../gpu-runner/object-store.js"
 import { importSigningKey, presetRecordKey, signRequest } from "../shared/runner/index.js";
 import { freePort, startEdge, tenantWithKey, type EdgePlatform } from "./helpers/edge-platform.js";
 import { PRESET, SIGNING_KEY, makeFixture, maxDiff, reference, tokens, type Fixture } from "./helpers/runner-fixtures.js";
+import { startRunnerProcess, type RunnerProcess } from "./helpers/runner-process.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const ADMIN = "edge-runners-admin-token";
 const ADAPTERS = ["a0", "a1", "a2", "a3", "a4", "a5"];
 
-interface RunnerProcess {
+interface NamedRunner extends RunnerProcess {
   id: string;
-  child: ChildProcess;
-  log: string[];
-  exited: Promise<number | null>;
 }
 
 let fx: Fixture;
@@ -34,45 +30,27 @@ let apiKey: string;
 let tenantId: string;
 let runnerUrls: [string, string];
 /** Every process started (for cleanup); `one` and `two` are the first two runners. */
-const processes: RunnerProcess[] = [];
-let one: RunnerProcess;
-let two: RunnerProcess;
+const processes: NamedRunner[] = [];
+let one: NamedRunner;
+let two: NamedRunner;
 
-async function startRunner(id: string, url: string): Promise<RunnerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "gpu-runner/main.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      RUNNER_HOST: "127.0.0.1",
-      RUNNER_PORT: new URL(url).port,
-      RUNNER_ID: id,
-      RUNNER_SIGNING_KEY: SIGNING_KEY,
-      RUNNER_STORE: new URL("/internal/objects", edge.url).href, // the edge's R2, read through the worker
-      RUNNER_CACHE_DIR: join(fx.dir, `cache-${id}-${processes.length}`),
-      RUNNER_THREADS: "1",
-      RUNNER_PRELOAD: PRESET,
-      RUNNER_DRAIN_TIMEOUT_MS: "10000",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+async function startRunner(id: string, url: string): Promise<NamedRunner> {
+  const proc = await startRunnerProcess({
+    RUNNER_HOST: "127.0.0.1",
+    RUNNER_PORT: new URL(url).port,
+    RUNNER_ID: id,
+    RUNNER_SIGNING_KEY: SIGNING_KEY,
+    RUNNER_STORE: new URL("/internal/objects", edge.url).href, // the edge's R2, read through the worker
+    RUNNER_CACHE_DIR: join(fx.dir, `cache-${id}-${processes.length}`),
+    RUNNER_THREADS: "1",
+    RUNNER_PRELOAD: PRESET,
+    RUNNER_DRAIN_TIMEOUT_MS: "10000",
+  }).catch((e: Error) => {
+    throw new Error(`runner ${id}: ${e.message}`);
   });
-  const log: string[] = [];
-  child.stderr!.on("data", (d) => log.push(String(d)));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runner ${id} did not start in 60 s:\n${log.join("")}`)), 60_000);
-    let out = "";
-    child.stdout!.on("data", (d) => {
-      out += String(d);
-      if (out.includes("listening on")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then((code) => reject(new Error(`runner ${id} exited with ${code}:\n${log.join("")}`)));
-  });
-  const proc = { id, child, log, exited };
-  processes.push(proc);
-  return proc;
+  const named = { ...proc, id };
+  processes.push(named);
+  return named;
 }
 
 /** Request i of a stream: 1–2 rows of 3–8 tokens, one of the tenant's adapters or (every 7th) the base model. */
