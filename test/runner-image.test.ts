@@ -183,7 +183,7 @@ describe("the image's command as a process", () => {
     expect(await (await fetch(`${base}/ready`)).json()).toMatchObject({ ready: true });
     const metrics = await fetch(`${base}/metrics`);
     expect(metrics.status).toBe(200);
-    expect(await metrics.text()).toContain("edgebone_runner_requests_total");
+    expect(await metrics.text()).toMatch(/^vllm:num_requests_waiting 0$/m); // what the endpoint picker scrapes
     const unsigned = await fetch(`${base}${FORWARD_PATH}`, { method: "POST", body: "{}" });
     expect(unsigned.status).toBe(401);
     expect(healthcheck()).toBe(0);
