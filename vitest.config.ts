@@ -1,10 +1,30 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { defineConfig } from "vitest/config";
 
 /** Test-only bindings of the `workers` project (on top of wrangler.toml's vars, D1 `DB` and R2 `BUCKET`). */
 export const WORKER_TEST_BINDINGS = {
   ADMIN_TOKEN: "test-admin-token",
   ADAPTER_MAX_BYTES: String(256 * 1024),
+};
+
+/**
+ * The hubs the Node entry point downloads from point at a closed port, and their caches at an empty folder:
+ * a test that would reach huggingface.co or kaggle.com (or read the user's caches) fails instead. Hub tests
+ * serve their own fake hubs and set these per test.
+ */
+const OFFLINE_HUBS = {
+  HF_ENDPOINT: "http://127.0.0.1:9",
+  KAGGLE_API_ENDPOINT: "http://127.0.0.1:9",
+  HF_HOME: join(tmpdir(), "edgebone-tests-no-hf-home"),
+  KAGGLEHUB_CACHE: join(tmpdir(), "edgebone-tests-no-kagglehub"),
+  KAGGLE_CONFIG_DIR: join(tmpdir(), "edgebone-tests-no-kaggle-config"),
+  HF_TOKEN: "",
+  HUGGING_FACE_HUB_TOKEN: "",
+  HF_HUB_OFFLINE: "",
+  KAGGLE_USERNAME: "",
+  KAGGLE_KEY: "",
 };
 
 export default defineConfig(async () => ({
@@ -17,7 +37,7 @@ export default defineConfig(async () => ({
     projects: [
       {
         extends: true,
-        test: { name: "node", include: ["test/**/*.test.ts"], exclude: ["test/workers/**", "**/node_modules/**"] },
+        test: { name: "node", include: ["test/**/*.test.ts"], exclude: ["test/workers/**", "**/node_modules/**"], env: OFFLINE_HUBS },
       },
       {
         // The worker (wrangler.toml's main, workers/index.ts) in workerd through @cloudflare/vitest-pool-workers:

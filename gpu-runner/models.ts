@@ -21,7 +21,7 @@ import {
   type PresetFiles,
   type PresetStore,
 } from "../shared/node/index.js";
-import { adapterKey, adapterRecordKey, presetFileKey, presetRecordKey, presetRecordSchema, type PresetRecord } from "../shared/runner/layout.js";
+import { adapterRecordKey, publishedAdapterKey, tenantAdapterPrefix, presetFileKey, presetRecordKey, presetRecordSchema, type PresetRecord } from "../shared/runner/layout.js";
 import { hash53 } from "../shared/runner/pool.js";
 import { objectRecordSchema, type ObjectRecord } from "../shared/runner/protocol.js";
 import { DiskCache, MemoryLru } from "./caches.js";
@@ -158,9 +158,9 @@ export class Models {
 
   /** A tenant's adapter for a model: named (record read from the store) or with the record the edge sent. */
   async adapter(model: LoadedModel, tenant: string, name: string, given?: ObjectRecord & { key?: string }): Promise<LoraAdapter> {
-    const objectKey = given?.key ?? adapterKey(tenant, name);
+    const objectKey = given?.key ?? publishedAdapterKey(tenant, name);
     // a key from the request must be the row tenant's: the edge is trusted, but isolation should not hinge on it
-    if (!objectKey.startsWith(`adapters/${tenant}/`)) throw new ServeError("bad_request", `adapter key ${objectKey} is not under adapters/${tenant}/`);
+    if (!objectKey.startsWith(tenantAdapterPrefix(tenant))) throw new ServeError("bad_request", `adapter key ${objectKey} is not under ${tenantAdapterPrefix(tenant)}`);
     const record = given ?? (await this.adapterRecord(tenant, name));
     const key = `${model.key}|${record.sha256}`;
     const cached = this.adapters.get(key);

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { Backbone, loraSafetensorsFormat, type FloatDType } from "../shared/node/index.js";
 import { readAdapter } from "../shared/node/adapters.js";
-import { collectPresetFiles, publishAdapter, publishPreset } from "../shared/runner/layout.js";
+import { collectPresetFiles, presetFileKey, publishAdapter, publishPreset } from "../shared/runner/layout.js";
 import { nameSchema, presetKeySchema } from "../shared/runner/protocol.js";
 import { storeFromConfig } from "./object-store.js";
 
@@ -60,7 +60,7 @@ function check(what: string, value: string, schema: typeof nameSchema | typeof p
 
 /** The published preset's files (config.json is all `loadWeights: false` reads), read from the object store. */
 function presetStoreOver(store: ReturnType<typeof storeFromConfig>, key: string) {
-  const files = { location: `${store.description} presets/${key}`, read: (file: string) => store.get(`presets/${key}/${file}`), write: async () => {} };
+  const files = { location: `${store.description} ${presetFileKey(key, "")}`, read: (file: string) => store.get(presetFileKey(key, file)), write: async () => {} };
   return { description: store.description, open: () => files };
 }
 

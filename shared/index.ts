@@ -4,14 +4,21 @@
  */
 export { Backbone, type BackboneArgs, type GraphOptions, type SessionOptions, type PresetSummary, type VariableSpec } from "./backbone/backbone.js";
 export { BackboneSession, type ForwardResult } from "./backbone/session.js";
-export { InputError, checkBatch, tokenBatch, type TokenBatch } from "./backbone/inputs.js";
+export { InputError, batchRows, checkBatch, tokenBatch, type TokenBatch } from "./backbone/inputs.js";
+export { POOLINGS, familyTraits, type FamilyTraits, type Pooling } from "./backbone/registry.js";
 export { ConfigError } from "./backbone/config.js";
 export { embedTokens, tiedLogits } from "./backbone/embedding.js";
 export * from "./models/gemma/index.js";
 export * from "./models/distil-bert/index.js";
 export * from "./models/roberta/index.js";
-export { type FromPresetOptions } from "./presets/loader.js";
+export { presetFiles, type FromPresetOptions } from "./presets/loader.js";
 export { parsePresetHandle, type PresetHandle } from "./presets/handles.js";
+export {
+  EMBEDDING_SETTINGS_FILE,
+  parseEmbeddingSettings,
+  sentenceTransformersSettings,
+  type EmbeddingSettings,
+} from "./presets/embedding-settings.js";
 export { type PresetInfo, formatParams } from "./presets/preset-info.js";
 export {
   MemoryPresetStore,
@@ -46,4 +53,4 @@ export { QuantizedWeights, type CalibrationStats } from "./quant/weight-encoder.
 export { CALIBRATION_TEXTS, calibrate, calibrationBatches, sampleBatch } from "./quant/calibrate.js";
 export { FIDELITY_BARS, fidelity, meetsBars, type Fidelity } from "./quant/fidelity.js";
 export { EDGE_MANIFEST, EdgeArtifactError, buildEdgeArtifact, supportsEdgeArtifact, type EdgeArtifact, type EdgeBuildOptions, type EdgeManifest } from "./edge/artifact.js";
-export { EdgeMemoryError, EdgeModel, readEdgeManifest, type EdgeLoadOptions } from "./edge/edge-model.js";
+export { EdgeMemoryError, EdgeModel, readEdgeManifest, type EdgeFiles, type EdgeLoadOptions } from "./edge/edge-model.js";

@@ -1,6 +1,7 @@
 /** workers/cache.ts: the isolate's byte-bounded LRU of loads (models, adapters). */
 import { describe, expect, it } from "vitest";
 import { AsyncLruCache } from "../workers/cache.js";
+import { tokenBatch } from "../shared/index.js";
 
 describe("AsyncLruCache", () => {
   it("shares one in-flight load between concurrent callers", async () => {
@@ -135,7 +136,7 @@ describe("RunnerBackend failures", () => {
       });
     });
     const env = { DB: null, BUCKET: null as never, RUNNER_URLS: `http://127.0.0.1:${port}`, RUNNER_SIGNING_KEY: "k".repeat(32), RUNNER_TIMEOUT_MS: "1000" };
-    await expect(new RunnerBackend().forward(env, { preset: "p", tenantId: "t", adapter: null, tokenIds: [[1]], paddingMask: [[1]] })).rejects.toMatchObject({
+    await expect(new RunnerBackend().forward(env, { preset: "p", tenantId: "t", adapter: null, batch: tokenBatch([[1]]) })).rejects.toMatchObject({
       status: 503,
       code: "no_healthy_runner",
     });

@@ -336,7 +336,7 @@ describe("edge worker: /v1/embeddings (OpenAI-compatible)", () => {
     expect(maxDiff(res.json.data[0].embedding, expected[0])).toBeLessThanOrEqual(1e-5);
   });
 
-  it("the official openai client works unchanged over HTTP (default base64 transport and float)", async () => {
+  it("the official openai client works unchanged over HTTP (embeddings in base64 and float, models.list / retrieve)", async () => {
     const client = new OpenAI({ apiKey: t.key, baseURL: new URL("/v1", baseUrl).href, maxRetries: 0 });
     const input = ["the quick brown fox!", "hello world"];
     const pre = await Preprocessor.fromPreset({ location: "memory", read: async (f) => presetFiles.get(f) ?? null, write: async () => {} });
@@ -351,6 +351,11 @@ describe("edge worker: /v1/embeddings (OpenAI-compatible)", () => {
       expect(res.usage.prompt_tokens).toBe(rows.reduce((n, r) => n + r.ids.length, 0));
     }
     await expect(client.embeddings.create({ model: "nope", input })).rejects.toMatchObject({ status: 404, code: "preset_not_found" });
+    const listed: string[] = [];
+    for await (const model of client.models.list()) listed.push(model.id);
+    expect(listed).toContain(PRESET);
+    expect(await client.models.retrieve(PRESET)).toMatchObject({ id: PRESET, object: "model", owned_by: "edgebone" });
+    await expect(client.models.retrieve("nope")).rejects.toMatchObject({ status: 404, code: "model_not_found" });
     const anonymous = new OpenAI({ apiKey: "eb_wrong", baseURL: new URL("/v1", baseUrl).href, maxRetries: 0 });
     await expect(anonymous.embeddings.create({ model: PRESET, input })).rejects.toMatchObject({ status: 401, type: "authentication_error" });
   });

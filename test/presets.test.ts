@@ -88,8 +88,11 @@ describe("fromPreset", () => {
   it("fails clearly for built-in, hf:// and kaggle:// presets that are not in the store", async () => {
     await expect(Backbone.fromPreset("gemma_2b_en", { store })).rejects.toThrow(PresetNotFoundError);
     await expect(Backbone.fromPreset("gemma_2b_en", { store })).rejects.toThrow(/not installed in in-memory preset store .*"kaggle\/keras\/gemma\/keras\/gemma_2b_en\/2"/);
-    await expect(Backbone.fromPreset("hf://google/gemma-2b", { store })).rejects.toThrow(/Downloading from Hugging Face is not supported yet/);
-    await expect(Backbone.fromPreset("kaggle://keras/gemma/keras/gemma_2b_en/2", { store })).rejects.toThrow(/Downloading from Kaggle is not supported yet/);
+    // An explicit store is where the preset must be: nothing is downloaded unless asked (hub-*.test.ts download).
+    await expect(Backbone.fromPreset("hf://google/gemma-2b", { store })).rejects.toThrow(/"hf:\/\/google\/gemma-2b" is not installed in in-memory preset store \(looked under "hf\/google\/gemma-2b"\)\. Downloading is off/);
+    await expect(Backbone.fromPreset("kaggle://keras/gemma/keras/gemma_2b_en/2", { store })).rejects.toThrow(/preset:install -- kaggle:\/\/keras\/gemma\/keras\/gemma_2b_en\/2/);
+    await expect(Backbone.fromPreset("kaggle://keras/gemma/keras/gemma_2b_en/v2", { store })).rejects.toThrow(/invalid Kaggle handle/);
+    await expect(Backbone.fromPreset("hf://org/model@../../etc", { store })).rejects.toThrow(/invalid Hugging Face handle/);
     await expect(Backbone.fromPreset("kaggle://keras/gemma", { store })).rejects.toThrow(/invalid Kaggle handle/);
     await expect(Backbone.fromPreset("hf://justonepart", { store })).rejects.toThrow(/invalid Hugging Face handle/);
     await expect(Backbone.fromPreset("gs://bucket/x", { store })).rejects.toThrow(/unsupported preset scheme/);
@@ -118,6 +121,7 @@ describe("parsePresetHandle", () => {
   it("parses each kind", () => {
     expect(parsePresetHandle("gemma_2b_en", builtins).kind).toBe("builtin");
     expect(parsePresetHandle("hf://google/gemma-2b", builtins)).toEqual({ kind: "hf", handle: "hf://google/gemma-2b", repo: "google/gemma-2b" });
+    expect(parsePresetHandle("hf://google/gemma-2b@refs/pr/3", builtins)).toMatchObject({ repo: "google/gemma-2b", revision: "refs/pr/3" });
     expect(parsePresetHandle("kaggle://keras/gemma/keras/gemma_2b_en", builtins)).toMatchObject({ kind: "kaggle", path: "keras/gemma/keras/gemma_2b_en" });
     expect(parsePresetHandle("./my/preset", builtins)).toEqual({ kind: "path", path: "./my/preset" });
     expect(() => parsePresetHandle("", builtins)).toThrow(/must not be empty/);

@@ -11,7 +11,7 @@ import type { RunnerConfig } from "../gpu-runner/config.js";
 import type { RunnerStore } from "../gpu-runner/object-store.js";
 import type { Runner } from "../gpu-runner/runner.js";
 import { GemmaBackbone, initLora, loraSafetensorsFormat, nodeRuntime, type BackboneSession } from "../shared/node/index.js";
-import { adapterKey, adapterRecordKey, collectPresetFiles, presetFileKey, presetRecordKey, publishAdapter, publishPreset } from "../shared/runner/layout.js";
+import { adapterRecordKey, publishedAdapterKey, collectPresetFiles, presetFileKey, presetRecordKey, publishAdapter, publishPreset } from "../shared/runner/layout.js";
 import { HEADERS, decodeTensor, type ForwardRequest } from "../shared/runner/index.js";
 import { LocalDirStore } from "../gpu-runner/object-store.js";
 import { PRESET, SIGNING_KEY, TENANT, makeFixture, makeRunner, maxDiff, reference, signed, tinyGemma, tmp, tokens, type Fixture } from "./helpers/runner-fixtures.js";
@@ -203,7 +203,7 @@ describe("corrupt and missing objects", () => {
     expect(runner.disk.count).toBeLessThanOrEqual(2); // config.json / metadata.json, never the corrupt file
     expect(runner.models.loaded()).toEqual([]);
     writeFileSync(modelPath, good);
-    const adapterPath = join(storeDir, adapterKey(TENANT, "a0"));
+    const adapterPath = join(storeDir, publishedAdapterKey(TENANT, "a0"));
     const adapterBytes = readFileSync(adapterPath);
     writeFileSync(adapterPath, adapterBytes.subarray(0, adapterBytes.length - 4)); // truncated
     expect(await errorOf(await post(request))).toMatchObject({ status: 502, error: expect.stringMatching(/a0\.lora\.safetensors is corrupt: the store has \d+ bytes, its record says \d+/) });

@@ -7,18 +7,18 @@
  * and row. Readers see only `ready` rows, so a crash anywhere leaves either the old version or the new one.
  * Delete: mark `deleted` → remove the object → remove the row. The sweeper (cron) claims `pending` rows older
  * than the TTL (→ `deleted`), removes every `deleted` row's object and then the row, and removes objects under
- * `adapters/` older than the TTL that no row references (only keys of the upload form
- * `adapters/<tenant>/<name>/<uuid>.lora.safetensors`; anything else under the prefix is left alone).
+ * `adapters/` older than the TTL that no row references (only keys of the upload form, `uploadedAdapterKey` in
+ * shared/runner/layout.ts; anything else under the prefix is left alone).
  */
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { importPeftAdapter, loraSafetensorsFormat, readSafetensors, validateAdapter, type Backbone, type LoraAdapter, type PeftConfig } from "../shared/index.js";
+import { ADAPTER_PREFIX, isUploadedAdapterKey, uploadedAdapterKey } from "../shared/runner/layout.js";
 import { sha256Hex } from "./auth.js";
 import type { Db } from "./context.js";
 import { adapters } from "./db/schema.js";
 import type { R2BucketLike } from "./env.js";
 import { ApiError, unprocessable } from "./errors.js";
 
-export const ADAPTER_PREFIX = "adapters/";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -26,17 +26,6 @@ export type AdapterRow = typeof adapters.$inferSelect;
 
 export function isAdapterName(name: string): boolean {
   return NAME.test(name) && !name.includes("..");
-}
-
-/** Keys this module writes: `adapters/<tenant>/<name>/<upload uuid>.lora.safetensors`. The orphan sweep touches no other key. */
-const UPLOAD_KEY = /^adapters\/[^/]+\/[^/]+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.lora\.safetensors$/;
-
-export function isUploadKey(key: string): boolean {
-  return UPLOAD_KEY.test(key);
-}
-
-export function adapterKey(tenantId: string, name: string, id: string): string {
-  return `${ADAPTER_PREFIX}${tenantId}/${name}/${id}.lora.safetensors`;
 }
 
 export function publicAdapter(row: AdapterRow): Record<string, unknown> {
@@ -85,7 +74,7 @@ export async function parseAdapter(
     if (bytes.length >= 8 && HDF5_MAGIC.every((b, i) => bytes[i] === b)) {
       throw new ApiError(
         415,
-        "KerasHub .lora.h5 files cannot be read in the edge worker: convert with `edgebone lora-convert --from adapter.lora.h5 --preset <base> --out adapter.lora.safetensors` and upload that",
+        "KerasHub .lora.h5 files cannot be read in the edge worker: convert it to .lora.safetensors with the CLI (`edgebone lora-convert`) and upload that",
         "unsupported_adapter_format",
       );
     }
@@ -144,7 +133,7 @@ export async function storeAdapter(args: StoreAdapterArgs): Promise<{ row: Adapt
   const { db, bucket, tenantId, name, basePreset, parsed } = args;
   const now = args.now ?? Date.now;
   const id = crypto.randomUUID();
-  const r2Key = adapterKey(tenantId, name, id);
+  const r2Key = uploadedAdapterKey(tenantId, name, id);
   const sha256 = await sha256Hex(parsed.bytes);
   const t0 = now();
   const row: AdapterRow = {
@@ -226,7 +215,7 @@ export async function sweepAdapters(db: Db, bucket: R2BucketLike, { now = Date.n
   let cursor: string | undefined;
   do {
     const page = await bucket.list({ prefix: ADAPTER_PREFIX, cursor, limit: 500 });
-    const old = page.objects.filter((o) => isUploadKey(o.key) && o.uploaded.getTime() < cutoff);
+    const old = page.objects.filter((o) => isUploadedAdapterKey(o.key) && o.uploaded.getTime() < cutoff);
     for (let i = 0; i < old.length; i += 50) {
       const keys = old.slice(i, i + 50).map((o) => o.key);
       const known = new Set((await db.select({ k: adapters.r2Key }).from(adapters).where(inArray(adapters.r2Key, keys))).map((r) => r.k));

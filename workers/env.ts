@@ -7,6 +7,8 @@ export interface R2ObjectLike {
   size: number;
   uploaded: Date;
   customMetadata?: Record<string, string>;
+  /** Checksums R2 keeps for the object (sha256: when one was given at upload). */
+  checksums?: { sha256?: ArrayBuffer };
 }
 export interface R2ObjectBodyLike extends R2ObjectLike {
   body: ReadableStream<Uint8Array>;
@@ -40,7 +42,7 @@ export interface Env {
   ADAPTER_MAX_BYTES?: string;
   /** Age in seconds after which the sweeper removes pending uploads and unreferenced objects (default 900). */
   ADAPTER_PENDING_TTL_S?: string;
-  /** Preset the TEI-shaped routes (/embed, /embed_all, /tokenize, /decode) use when the body names none. */
+  /** Preset the TEI-shaped routes (/embed, /embed_all, /tokenize, /decode) use when the body names none; unset or empty: the one installed preset, if there is exactly one. */
   TEI_DEFAULT_PRESET?: string;
   /** Runner pool: comma-separated base URLs, and the HMAC signing secret the runners share. */
   RUNNER_URLS?: string;

@@ -18,7 +18,7 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string, code = "bad_request", param: string | null = null) => new ApiError(400, message, code, param);
 export const unprocessable = (message: string, code = "validation_error", param: string | null = null) => new ApiError(422, message, code, param);
-export const notFound = (message: string, code = "not_found") => new ApiError(404, message, code);
+export const notFound = (message: string, code = "not_found", param: string | null = null) => new ApiError(404, message, code, param);
 
 function openAiType(status: number): string {
   if (status === 401) return "authentication_error";

@@ -6,12 +6,12 @@
  * The runner's `EdgeStore` (gpu-runner/object-store.ts) is the client; it verifies every object's sha256.
  */
 import { Hono } from "hono";
-import { importSigningKey, isObjectKey, NonceCache, verifyRequest, type SigningKey } from "../shared/runner/index.js";
+import { ADAPTER_PREFIX, PRESET_PREFIX, importSigningKey, isObjectKey, NonceCache, verifyRequest, type SigningKey } from "../shared/runner/index.js";
 import type { AppEnv } from "./context.js";
 import { ApiError, notFound } from "./errors.js";
 
 const SIGNATURE_WINDOW_MS = 60_000;
-const SERVED_PREFIXES = ["presets/", "adapters/"];
+const SERVED_PREFIXES = [PRESET_PREFIX, ADAPTER_PREFIX];
 
 export function internalObjects(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

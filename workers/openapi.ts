@@ -24,8 +24,8 @@ function responses(errorShape: object, ok: Record<string, unknown>, codes: numbe
 }
 
 const okJson = (description: string) => ({ description, content: { "application/json": { schema: {} } } });
-const V1_ERRORS = [400, 401, 403, 404, 413, 422, 429, 503];
-const TEI_ERRORS = [400, 401, 403, 404, 413, 422, 429, 503];
+const V1_ERRORS = [400, 401, 403, 404, 413, 415, 422, 429, 503];
+const TEI_ERRORS = [400, 401, 403, 404, 413, 415, 422, 429, 503];
 const bearer = [{ apiKey: [] }];
 const admin = [{ adminToken: [] }];
 const pathParam = (name: string, description: string) => ({ name, in: "path", required: true, schema: { type: "string" }, description });
@@ -46,6 +46,12 @@ export function openApiDocument(): unknown {
       "/health": { get: { summary: "Liveness", responses: { "200": okJson("ok") } } },
       "/info": { get: { summary: "Service information", responses: { "200": okJson("info") } } },
       "/openapi.json": { get: { summary: "This document", responses: { "200": okJson("OpenAPI 3.1") } } },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics of the isolate that answers (requests by route and status, latency, inferences by backend, 429s)",
+          responses: { "200": { description: "Prometheus text format 0.0.4", content: { "text/plain": { schema: { type: "string" } } } } },
+        },
+      },
       "/admin/tenants": { post: { summary: "Create a tenant", security: admin, requestBody: json(tenantBody), responses: responses(teiError, okJson("the tenant"), [401, 403, 422, 503]) } },
       "/admin/tenants/{id}/keys": {
         post: { summary: "Create an API key (returned once)", security: admin, parameters: [pathParam("id", "tenant id")], requestBody: json(keyBody), responses: responses(teiError, okJson("the key"), [401, 403, 404, 422]) },
@@ -68,6 +74,10 @@ export function openApiDocument(): unknown {
           requestBody: json(forwardBody),
           responses: responses(openAiError, { description: "sequence_output", content: { "application/json": { schema: {} }, "application/octet-stream": { schema: { type: "string", format: "binary" } } } }, V1_ERRORS),
         },
+      },
+      "/v1/models": { get: { summary: "Installed presets and the tenant's adapters (preset:adapter), OpenAI's model list", security: bearer, responses: responses(openAiError, okJson("list of models"), [401, 403]) } },
+      "/v1/models/{id}": {
+        get: { summary: "One model: a preset or preset:adapter", security: bearer, parameters: [pathParam("id", "preset or preset:adapter")], responses: responses(openAiError, okJson("model"), [400, 401, 403, 404]) },
       },
       "/v1/embeddings": { post: { summary: "OpenAI-compatible embeddings (model: preset or preset:adapter)", security: bearer, requestBody: json(embeddingsBody), responses: responses(openAiError, okJson("list of embeddings"), V1_ERRORS) } },
       "/v1/adapters": { get: { summary: "The tenant's adapters", security: bearer, responses: responses(openAiError, okJson("list"), [401, 403]) } },

@@ -9,18 +9,26 @@
  * runner reads exactly that object and verifies it, so nothing is copied and two versions of one name can never
  * be confused.
  */
+import { batchRows, type TokenBatch } from "../shared/index.js";
 import { PoolError, RunnerError, RunnerPool } from "../shared/runner/index.js";
 import type { AdapterRow } from "./adapters.js";
 import { numberVar, type Env } from "./env.js";
 import { ApiError } from "./errors.js";
 
+const runnerUrls = (env: Env) => (env.RUNNER_URLS ?? "").split(",").map((u) => u.trim()).filter(Boolean);
+
 export class RunnerBackend {
   private pool: RunnerPool | null = null;
   private configured = "";
 
+  /** Whether the env names a runner pool at all. */
+  isConfigured(env: Env): boolean {
+    return runnerUrls(env).length > 0 && !!env.RUNNER_SIGNING_KEY;
+  }
+
   /** The pool for the env's RUNNER_URLS / RUNNER_SIGNING_KEY; 503 when none is configured. */
   poolFor(env: Env): RunnerPool {
-    const urls = (env.RUNNER_URLS ?? "").split(",").map((u) => u.trim()).filter(Boolean);
+    const urls = runnerUrls(env);
     if (!urls.length || !env.RUNNER_SIGNING_KEY) throw new ApiError(503, "this preset runs on the GPU runner pool, and no runner is configured (RUNNER_URLS, RUNNER_SIGNING_KEY)", "no_runner_configured");
     const deadlineMs = numberVar(env.RUNNER_TIMEOUT_MS, 30_000);
     const healthIntervalMs = numberVar(env.RUNNER_HEALTH_INTERVAL_MS, 5_000);
@@ -34,18 +42,19 @@ export class RunnerBackend {
 
   async forward(
     env: Env,
-    request: { preset: string; tenantId: string; adapter: AdapterRow | null; tokenIds: number[][]; paddingMask: number[][] },
+    request: { preset: string; tenantId: string; adapter: AdapterRow | null; batch: TokenBatch },
     waitUntil?: (work: Promise<unknown>) => void,
   ): Promise<{ shape: number[]; data: Float32Array; runnerId: string | null; attempts: number }> {
     const pool = this.poolFor(env);
     const due = pool.checkHealthIfDue();
     if (due) waitUntil?.(due);
+    const { tokenIds, paddingMask } = batchRows(request.batch); // the wire is JSON rows
     try {
       const result = await pool.forward({
         preset: request.preset,
         ...(request.adapter ? { tenant: request.tenantId, adapter: { name: request.adapter.name, size: request.adapter.size, sha256: request.adapter.sha256, key: request.adapter.r2Key } } : {}),
-        token_ids: request.tokenIds,
-        padding_mask: request.paddingMask as (0 | 1)[][],
+        token_ids: tokenIds,
+        padding_mask: paddingMask as (0 | 1)[][],
       });
       return { shape: result.shape, data: result.data, runnerId: result.runnerId, attempts: result.attempts };
     } catch (e) {

@@ -1,20 +1,42 @@
 /**
  * Per-isolate state shared by every request: backbone configs (no weights; for validation and footprints),
- * loaded sessions (one load per preset however many requests wait for it, evicted by estimated bytes), and
- * decoded adapters (by upload id, which never changes meaning).
+ * loaded sessions (one load per preset however many requests wait for it, evicted by estimated bytes), decoded
+ * adapters (by upload id, which never changes meaning), the runner pool, admission control and the metrics.
  */
-import { Backbone, NoTokenizerError, PresetNotFoundError, Preprocessor, loraSafetensorsFormat, type BackboneSession, type LoraAdapter, type OnnxRuntime } from "../shared/index.js";
-import { defaultPooling, POOLINGS, type Pooling } from "./embeddings.js";
+import {
+  Backbone,
+  EdgeModel,
+  NoTokenizerError,
+  PresetNotFoundError,
+  Preprocessor,
+  EMBEDDING_SETTINGS_FILE,
+  familyTraits,
+  loraSafetensorsFormat,
+  parseEmbeddingSettings,
+  readEdgeManifest,
+  type BackboneSession,
+  type EdgeManifest,
+  type LoraAdapter,
+  type EmbeddingSettings,
+  type OnnxRuntime,
+} from "../shared/index.js";
+import type { EmbeddingDefaults } from "./embeddings.js";
+import { presetFileKey } from "../shared/runner/layout.js";
 import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
 import { ApiError, notFound } from "./errors.js";
 import { isPresetName, R2PresetStore } from "./r2-preset-store.js";
 import { Limiter } from "./limiter.js";
+import { EdgeMetrics } from "./metrics.js";
 import { RunnerBackend } from "./runner-backend.js";
 
 export const MiB = 1024 * 1024;
 /** onnxruntime-web's WASM heap, the graph and the per-request activations, beyond the weights. */
 export const RUNTIME_OVERHEAD_BYTES = 24 * MiB;
+/** What the isolate holds besides a model: its code, tokenizers, request buffers. */
+export const ISOLATE_ALLOWANCE_BYTES = 16 * MiB;
+/** How long a preset whose edge artifact failed to load is sent to the runner pool before the isolate tries again. */
+export const EDGE_RETRY_MS = 60_000;
 
 export interface AppHooks {
   /** Runs after an adapter's bytes are in R2 and before its D1 row becomes ready (fault injection in tests). */
@@ -30,16 +52,41 @@ export interface AppOptions {
 export interface LoadedModel {
   preset: string;
   backbone: Backbone;
-  session: BackboneSession;
+  /** The edge artifact's model, or (presets without one) the float graph built in the isolate. */
+  session: Pick<BackboneSession, "forward">;
   bytes: number;
 }
 
+export interface Placement {
+  backbone: Backbone;
+  where: "isolate" | "runner";
+  /** Peak isolate memory the preset takes: measured for edge artifacts, estimated otherwise. */
+  footprint: number;
+  edge: EdgeManifest | null;
+}
+
 /**
- * Estimated isolate footprint of a preset: its float32 weights three times (the backbone's tensors, the ONNX
- * model bytes, onnxruntime's copy in the WASM heap) plus the runtime overhead.
+ * Isolate footprint of a preset: an edge artifact's measured peak (or its files plus the runtime's overhead when
+ * unmeasured); for float presets their weights three times (the backbone's tensors, the ONNX model bytes,
+ * onnxruntime's copy in the WASM heap) plus the overhead.
  */
-export function estimateFootprint(backbone: Backbone): number {
-  return backbone.countParams() * 4 * 3 + RUNTIME_OVERHEAD_BYTES;
+export function footprint(backbone: Backbone, edge: EdgeManifest | null): number {
+  if (!edge) return backbone.countParams() * 4 * 3 + RUNTIME_OVERHEAD_BYTES;
+  const peak = edge.measured ? Math.max(...Object.values(edge.measured.peak_bytes)) : 0;
+  return peak || edge.total_bytes + RUNTIME_OVERHEAD_BYTES;
+}
+
+/** Where a backbone (with its edge artifact, if any) runs under an isolate budget; the install tool prints it. */
+export function placementFor(backbone: Backbone, edge: EdgeManifest | null, budgetBytes: number): { where: "isolate" | "runner"; footprint: number } {
+  const bytes = footprint(backbone, edge);
+  return { where: familyTraits(backbone.className).decoder || bytes > budgetBytes ? "runner" : "isolate", footprint: bytes };
+}
+
+/** The isolate could not load a preset it should run (a broken artifact, memory): the runner pool may take it. */
+export class IsolateLoadError extends ApiError {
+  constructor(preset: string, reason: string) {
+    super(503, `preset "${preset}" could not be loaded in this isolate: ${reason}`, "isolate_load_failed");
+  }
 }
 
 export function adapterBytes(adapter: LoraAdapter): number {
@@ -55,12 +102,16 @@ export class Services {
   readonly store: R2PresetStore;
   readonly budgetBytes: number;
   private readonly configs = new AsyncLruCache<Backbone>(Number.POSITIVE_INFINITY, () => 1);
+  private readonly edges = new AsyncLruCache<EdgeManifest | null>(Number.POSITIVE_INFINITY, () => 0);
+  /** Presets whose isolate load failed recently, with the reason (they go to the runner pool meanwhile). */
+  private readonly loadFailures = new Map<string, { reason: string; at: number }>();
   readonly models: AsyncLruCache<LoadedModel>;
   readonly adapters = new AsyncLruCache<LoraAdapter>(32 * MiB, adapterBytes);
   readonly runners = new RunnerBackend();
   readonly limiter: Limiter;
+  readonly metrics = new EdgeMetrics();
   private readonly preprocessors = new AsyncLruCache<Preprocessor>(64, () => 1);
-  private readonly poolings = new AsyncLruCache<Pooling>(Number.POSITIVE_INFINITY, () => 0);
+  private readonly embeddingSettings = new AsyncLruCache<EmbeddingDefaults>(Number.POSITIVE_INFINITY, () => 0);
 
   constructor(
     readonly bucket: R2BucketLike,
@@ -76,9 +127,11 @@ export class Services {
   /** Drops what this isolate cached for a preset (after a re-install; other isolates keep theirs until evicted). */
   forgetPreset(preset: string): void {
     this.configs.delete(preset);
+    this.edges.delete(preset);
+    this.loadFailures.delete(preset);
     this.models.delete(preset);
     this.preprocessors.delete(preset);
-    this.poolings.delete(preset);
+    this.embeddingSettings.delete(preset);
   }
 
   /** The preset's backbone built from its config.json alone (weights are never materialised). 404 if absent. */
@@ -96,24 +149,52 @@ export class Services {
     });
   }
 
-  /**
-   * Where a preset runs: in this isolate when its estimated footprint fits the budget, on the runner pool
-   * otherwise and for every Gemma (decoder-sized vocabularies and unbounded sequences).
-   */
-  async placement(preset: string): Promise<{ backbone: Backbone; where: "isolate" | "runner"; footprint: number }> {
-    const backbone = await this.config(preset);
-    const footprint = estimateFootprint(backbone);
-    const where = /gemma/i.test(backbone.className) || footprint > this.budgetBytes ? "runner" : "isolate";
-    return { backbone, where, footprint };
+  /** The preset's edge artifact manifest (`edge/manifest.json`), or null. */
+  edgeManifest(preset: string): Promise<EdgeManifest | null> {
+    return this.edges.get(preset, () => readEdgeManifest(this.store.open(preset)));
   }
 
-  /** The preset's session in this isolate (callers check `placement` first). */
+  /**
+   * Where a preset runs: in this isolate when its footprint fits the budget (an edge artifact's measured peak),
+   * on the runner pool otherwise, for every decoder family (decoder-sized vocabularies and unbounded sequences),
+   * and for a while after the isolate failed to load it.
+   */
+  async placement(preset: string): Promise<Placement> {
+    const backbone = await this.config(preset);
+    const edge = familyTraits(backbone.className).decoder ? null : await this.edgeManifest(preset);
+    const failure = this.loadFailures.get(preset);
+    if (failure && Date.now() - failure.at > EDGE_RETRY_MS) this.loadFailures.delete(preset);
+    const placed = placementFor(backbone, edge, this.budgetBytes);
+    return { backbone, edge, ...placed, where: this.loadFailures.has(preset) ? "runner" : placed.where };
+  }
+
+  /** Why the isolate does not run a preset it could (its last load failure), or null. */
+  loadFailure(preset: string): string | null {
+    return this.loadFailures.get(preset)?.reason ?? null;
+  }
+
+  /**
+   * The preset's model in this isolate (callers check `placement` first): its edge artifact, loaded within the
+   * memory left beside the token table and the isolate's own needs, or the float graph. A failed load is
+   * remembered (the preset goes to the runner pool for `EDGE_RETRY_MS`) and thrown as an IsolateLoadError.
+   */
   async model(preset: string): Promise<LoadedModel> {
-    const footprint = estimateFootprint(await this.config(preset));
+    const { backbone, edge, footprint: bytes } = await this.placement(preset);
     return this.models.get(preset, async () => {
-      const backbone = await Backbone.fromPreset(preset, { store: this.store });
-      const session = await backbone.createSession(this.options.runtime(), { lora: true });
-      return { preset, backbone, session, bytes: footprint };
+      try {
+        if (edge) {
+          const memoryLimitBytes = this.budgetBytes - (edge.embedding?.bytes ?? 0) - ISOLATE_ALLOWANCE_BYTES;
+          const session = await EdgeModel.load(this.store.open(preset), backbone, this.options.runtime(), { memoryLimitBytes });
+          return { preset, backbone, session, bytes };
+        }
+        const full = await Backbone.fromPreset(preset, { store: this.store });
+        return { preset, backbone: full, session: await full.createSession(this.options.runtime(), { lora: true }), bytes };
+      } catch (e) {
+        const reason = (e as Error).message;
+        console.error(`isolate load of ${preset} failed: ${reason}`);
+        this.loadFailures.set(preset, { reason, at: Date.now() });
+        throw new IsolateLoadError(preset, reason);
+      }
     });
   }
 
@@ -133,15 +214,29 @@ export class Services {
     });
   }
 
-  /** Pooling of the preset: `presets/<name>/edgebone.json` {"pooling"} or the family default. */
-  pooling(preset: string, backbone: Backbone): Promise<Pooling> {
-    return this.poolings.get(preset, async () => {
-      const object = await this.bucket.get(`presets/${preset}/edgebone.json`);
-      if (!object) return defaultPooling(backbone);
-      const pooling = (JSON.parse(new TextDecoder().decode(await object.arrayBuffer())) as { pooling?: Pooling }).pooling;
-      if (pooling === undefined) return defaultPooling(backbone);
-      if (!POOLINGS.includes(pooling)) throw new ApiError(500, `presets/${preset}/edgebone.json: pooling must be one of ${POOLINGS.join(", ")}`, "bad_preset_settings");
-      return pooling;
+  /**
+   * The preset's embedding defaults (pooling, normalize, prompts): `presets/<name>/edgebone.json` over the
+   * family's (its pooling, normalised, no prompt).
+   */
+  embeddingDefaults(preset: string, backbone: Backbone): Promise<EmbeddingDefaults> {
+    return this.embeddingSettings.get(preset, async () => {
+      const key = presetFileKey(preset, EMBEDDING_SETTINGS_FILE);
+      const object = await this.bucket.get(key);
+      let settings: EmbeddingSettings = {};
+      if (object) {
+        try {
+          settings = parseEmbeddingSettings(new Uint8Array(await object.arrayBuffer()), key);
+        } catch (e) {
+          throw new ApiError(500, (e as Error).message, "bad_preset_settings");
+        }
+      }
+      const prompts = settings.prompts ?? {};
+      return {
+        pooling: settings.pooling ?? familyTraits(backbone.className).defaultPooling,
+        normalize: settings.normalize ?? true,
+        prompts,
+        defaultPrompt: settings.default_prompt_name ? prompts[settings.default_prompt_name] : null,
+      };
     });
   }
 

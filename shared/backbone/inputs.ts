@@ -44,6 +44,12 @@ export function tokenBatch(tokenIds: unknown, paddingMask?: unknown): TokenBatch
   return { tokenIds: flatIds, paddingMask: flatMask, batchSize, sequenceLength };
 }
 
+/** The batch as nested rows again, for JSON (the runner wire format, API responses). */
+export function batchRows(batch: TokenBatch): { tokenIds: number[][]; paddingMask: number[][] } {
+  const rows = (flat: Int32Array) => Array.from({ length: batch.batchSize }, (_, b) => Array.from(flat.subarray(b * batch.sequenceLength, (b + 1) * batch.sequenceLength)));
+  return { tokenIds: rows(batch.tokenIds), paddingMask: rows(batch.paddingMask) };
+}
+
 /** Checks a batch against a model's limits (ids < vocabulary, length ≤ max). */
 export function checkBatch(batch: TokenBatch, limits: BatchLimits): void {
   const { vocabularySize, maxSequenceLength } = limits;

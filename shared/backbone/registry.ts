@@ -22,9 +22,22 @@ export interface HfConverter {
   convertWeights(checkpoint: HfCheckpoint, backbone: Backbone, hfConfig: Record<string, unknown>): Promise<Map<string, Tensor>>;
 }
 
+/** How a `sequence_output` becomes one sentence vector: mean of valid tokens, the first token, the last valid one. */
+export const POOLINGS = ["mean", "cls", "last", "max"] as const;
+export type Pooling = (typeof POOLINGS)[number];
+
+/** What servers decide by family (placement, pooling) instead of matching class names. */
+export interface FamilyTraits {
+  /** A causal decoder (Gemma): large vocabularies, no position limit (RoPE). */
+  decoder: boolean;
+  /** The pooling of sentence embeddings when a preset names none. */
+  defaultPooling: Pooling;
+}
+
 export interface BackboneFamily {
   classes: readonly ConcreteBackboneClass[];
   presets: readonly PresetInfo[];
+  traits: FamilyTraits;
   hf?: HfConverter;
 }
 
@@ -41,6 +54,13 @@ export function registeredFamilies(): readonly BackboneFamily[] {
 /** The class registered under a KerasHub class name ("GemmaBackbone"). */
 export function classByName(className: string): ConcreteBackboneClass | undefined {
   return families.flatMap((f) => f.classes).find((c) => c.className === className);
+}
+
+/** The traits of the family that registered `className` ("GemmaBackbone"). */
+export function familyTraits(className: string): FamilyTraits {
+  const family = families.find((f) => f.classes.some((c) => c.className === className));
+  if (!family) throw new Error(`no backbone family registers ${className}`);
+  return family.traits;
 }
 
 export function builtinPresets(): Map<string, PresetInfo> {

@@ -19,10 +19,11 @@ import { EDGE_DIR, EDGE_MANIFEST, EdgeArtifactError, parseEdgeManifest, type Edg
 /** Where an artifact's files come from: any preset store's files, plus a copy-free read where the store has one. */
 export interface EdgeFiles extends Pick<PresetFiles, "location" | "read"> {
   /**
-   * Reads the whole file into `target` when its size is `target.byteLength`; returns its actual size (nothing is
-   * read when it differs) and the sha256 the store keeps for it, if any; null when the file does not exist.
+   * Reads the whole file into `target` when its size is `target.byteLength`: returns its actual size (nothing is
+   * read when it differs), the filled bytes (`target`'s memory, possibly under a new ArrayBuffer: a BYOB stream
+   * reader transfers the buffer it fills) and the sha256 the store keeps for it, if any; null when it does not exist.
    */
-  readInto?(file: string, target: Uint8Array): Promise<{ size: number; sha256?: string } | null>;
+  readInto?(file: string, target: Uint8Array): Promise<{ size: number; data?: Uint8Array; sha256?: string } | null>;
 }
 
 type FileRef = { file: string; bytes: number; sha256: string };
@@ -73,7 +74,7 @@ export class EdgeModel {
     let done = 0;
     // Stage weights are read into one reused buffer: ORT copies them into its heap, so JavaScript never holds more
     // than the largest stage (and makes no garbage per stage for the GC to find later).
-    const scratch = new Uint8Array(Math.max(...manifest.stages.map((s) => s.data.bytes)));
+    let scratch: Uint8Array = new Uint8Array(Math.max(...manifest.stages.map((s) => s.data.bytes)));
     const read = async (ref: FileRef, into?: Uint8Array): Promise<Uint8Array> => {
       const fail = (problem: string) => new EdgeArtifactError(`${files.location}/${ref.file} ${problem}: reinstall the preset`);
       let bytes: Uint8Array;
@@ -81,8 +82,9 @@ export class EdgeModel {
       if (into && files.readInto) {
         const got = await files.readInto(ref.file, into.subarray(0, ref.bytes));
         if (got === null) throw fail("is missing");
-        if (got.size !== ref.bytes) throw fail(`has ${got.size} bytes, the manifest says ${ref.bytes}: the artifact is truncated or was replaced`);
-        bytes = into.subarray(0, ref.bytes);
+        if (got.size !== ref.bytes || !got.data) throw fail(`has ${got.size} bytes, the manifest says ${ref.bytes}: the artifact is truncated or was replaced`);
+        bytes = got.data;
+        if (bytes.buffer !== scratch.buffer) scratch = new Uint8Array(bytes.buffer, bytes.byteOffset, scratch.byteLength);
         storedSha256 = got.sha256;
       } else {
         const whole = await files.read(ref.file);

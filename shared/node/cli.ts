@@ -7,12 +7,8 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import {
   Backbone,
   FsPresetStore,
-  NoTokenizerError,
   Preprocessor,
-  PresetNotFoundError,
-  Tokenizer,
   checkBatch,
-  familyByBackbone,
   tokenBatch,
   runtimeByName,
   EdgeModel,
@@ -27,6 +23,7 @@ import {
 } from "./index.js";
 import { readAdapter, writeAdapter } from "./adapters.js";
 import { writeEdgeArtifact } from "./edge-build.js";
+import { convertPreset, copyTokenizer, sourceFiles } from "./convert.js";
 
 const USAGE = `usage: edgebone <command> [options]
 
@@ -47,9 +44,10 @@ commands:
                --truncate or --chunk (overlapping windows, with their spans) is given
   presets      [--json]   list the built-in presets
   save-preset  --preset <src> --out <dir> [--random-weights] [--seed N] [--dtype float32|float16|bfloat16]
+               write a KerasHub-format preset (e.g. convert hf://org/model or a Hugging Face checkpoint
+               directory), with its tokenizer as tokenizer.hf.json plus KerasHub's tokenizer.json and
+               assets/tokenizer/, and edgebone.json (embedding defaults of sentence-transformers models)
                [--quantize auto|int8|int4|mixed|attention=…,ffn=…,embedding=…] [--no-measure]
-               write a KerasHub-format preset (e.g. convert a Hugging Face checkpoint directory), with
-               its tokenizer as tokenizer.hf.json plus KerasHub's tokenizer.json and assets/tokenizer/;
                --quantize adds the quantized edge artifact (edge/: what the worker runs in the isolate),
                checked against the float model and measured (peak isolate memory, WASM tokens/s)
 
@@ -60,7 +58,10 @@ commands:
                convert between adapter formats (the output's suffix picks the format)
 
 --store DIR: preset store for built-in names and hf:// / kaggle:// handles
-             (default $EDGEBONE_PRESETS or ~/.cache/edgebone/presets)`;
+             (default $EDGEBONE_PRESETS or ~/.cache/edgebone/presets); what is not installed there
+             is downloaded into the hubs' caches: Hugging Face (HF_ENDPOINT, HF_TOKEN, HF_HOME,
+             HF_HUB_CACHE, HF_HUB_OFFLINE) and Kaggle (KAGGLE_USERNAME/KAGGLE_KEY or ~/.kaggle/kaggle.json,
+             KAGGLEHUB_CACHE), as huggingface_hub and kagglehub do`;
 
 /** A usage mistake: exit code 2 and a pointer to --help. */
 class UsageError extends Error {}
@@ -133,6 +134,7 @@ async function loadBackbone(values: { preset?: string; store?: string; "random-w
     seed: integer(values.seed, "--seed"),
     store: values.store ? new FsPresetStore(values.store) : undefined,
     dtype,
+    download: true,
   });
 }
 
@@ -215,6 +217,7 @@ async function tokenize(args: string[]): Promise<void> {
   const sequenceLength = lengthFlag === "none" ? null : integer(lengthFlag, "--sequence-length");
   const preprocessor = await Preprocessor.fromPreset(preset, {
     store: values.store ? new FsPresetStore(values.store) : undefined,
+    download: true,
     sequenceLength,
     truncate: oneOf<Truncation>(values.truncate, "--truncate", ["none", "left", "right"], "none"),
     padding: oneOf<Padding>(values.padding, "--padding", ["longest", "max_length"], "longest"),
@@ -299,13 +302,12 @@ async function savePreset(args: string[]): Promise<void> {
       throw new UsageError(`--quantize: ${(e as Error).message}`);
     }
   }
-  console.error(`loading ${values.preset ?? ""}…`);
-  const backbone = await loadBackbone(values, dtype);
-  console.error(`writing ${backbone.className} (${backbone.countParams().toLocaleString("en-US")} parameters, ${backbone.dtype}) to ${out}…`);
-  const store = new FsPresetStore(values.store);
-  const files = await backbone.saveToPreset(out, store);
-  console.error(`saved ${files.location}`);
-  await saveTokenizer(values, backbone, files);
+  const { backbone, files } = await convertPreset(required(values.preset, "--preset"), out, {
+    store: new FsPresetStore(values.store),
+    dtype,
+    randomWeights: values["random-weights"],
+    seed: integer(values.seed, "--seed"),
+  });
   if (values.quantize === undefined) return;
   const { manifest } = await writeEdgeArtifact(backbone, files.location, {
     plan: values.quantize,
@@ -341,9 +343,11 @@ async function mergeLora(args: string[]): Promise<void> {
   const backbone = await loadBackbone(values);
   const adapter = await readAdapter(adapterPath, backbone);
   backbone.mergeLora(adapter);
-  const files = await backbone.saveToPreset(out, new FsPresetStore(values.store));
+  const store = new FsPresetStore(values.store);
+  const files = await backbone.saveToPreset(out, store);
   console.error(`merged ${adapterPath} (rank ${adapter.rank}, ${adapter.layout}, scale ${adapter.scale}) into ${files.location}`);
-  await saveTokenizer(values, backbone, files);
+  const source = await sourceFiles(values.preset!, { store });
+  if (source) await copyTokenizer(source, backbone, files, (line) => console.error(line));
 }
 
 async function loraConvert(args: string[]): Promise<void> {
@@ -357,32 +361,6 @@ async function loraConvert(args: string[]): Promise<void> {
   const note = adapter.layout === "flat" && out.endsWith(".lora.h5") ? " (KerasHub layout: per-head, rank heads·r, scale folded into B)" : "";
   console.error(`converted ${from} (rank ${adapter.rank}, ${adapter.layout}) to ${out}${note}`);
 }
-
-/** Converts the source preset's tokenizer (if it has one) into the saved preset. */
-async function saveTokenizer(
-  values: { preset?: string; store?: string },
-  backbone: Backbone,
-  files: Awaited<ReturnType<Backbone["saveToPreset"]>>,
-): Promise<void> {
-  let tokenizer: Tokenizer;
-  try {
-    tokenizer = await Tokenizer.fromPreset(values.preset!, {
-      store: values.store ? new FsPresetStore(values.store) : undefined,
-      family: familyByBackbone(backbone.className)?.family,
-    });
-  } catch (e) {
-    // A built-in name with --random-weights has no files; an HF checkpoint may come without a tokenizer.
-    if (e instanceof NoTokenizerError || e instanceof PresetNotFoundError) {
-      console.error(`no tokenizer files in ${values.preset}: the preset has no tokenizer`);
-      return;
-    }
-    throw e;
-  }
-  const saved = await tokenizer.saveToPreset(files);
-  console.error(`saved ${tokenizer.className} (${tokenizer.vocabularySize.toLocaleString("en-US")} tokens): ${saved.written.join(", ")}`);
-  if (saved.kerasIncomplete) console.error(`note: KerasHub cannot load this tokenizer: ${saved.kerasIncomplete}`);
-}
-
 
 async function readJsonFile(path: string): Promise<Record<string, unknown>> {
   let text: string;

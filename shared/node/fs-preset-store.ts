@@ -1,5 +1,5 @@
 /** Node-only: presets as directories on the local filesystem. */
-import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, type FileHandle } from "node:fs/promises";
 import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -35,45 +35,90 @@ export class FsPresetStore implements PresetStore {
   }
 }
 
+/** The directory behind files made by `directoryFiles` (h5wasm opens files by path, not bytes). */
+const directories = new WeakMap<PresetFiles, string>();
+
+export function directoryOf(files: PresetFiles): string | null {
+  return directories.get(files) ?? null;
+}
+
 export function directoryFiles(dir: string): PresetFiles & Required<Pick<EdgeFiles, "readInto">> {
-  return {
+  const files: PresetFiles & Required<Pick<EdgeFiles, "readInto">> = {
     location: dir,
-    async read(file) {
-      try {
-        return await readFile(join(dir, file));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-        throw e;
-      }
-    },
-    async readInto(file, target) {
-      let handle;
-      try {
-        handle = await open(join(dir, file));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-        throw e;
-      }
-      try {
-        const { size } = await handle.stat();
-        if (size !== target.byteLength) return { size };
-        for (let at = 0; at < size; ) {
-          const { bytesRead } = await handle.read(target, at, size - at, at);
-          if (bytesRead === 0) return { size: at }; // shrank while being read
-          at += bytesRead;
-        }
-        return { size };
-      } finally {
-        await handle.close();
-      }
-    },
-    async write(file, bytes) {
-      const target = join(dir, file);
-      await mkdir(dirname(target), { recursive: true }); // files may live in subfolders (assets/tokenizer/…)
-      // Write then rename, so a crash never leaves a truncated file under the real name.
-      const tmp = `${target}.tmp-${process.pid}`;
-      await writeFile(tmp, bytes);
-      await rename(tmp, target);
-    },
+    read: (file) => orNull(readFile(join(dir, file))),
+    readRange: (file, offset, length) => orNull(readRange(join(dir, file), offset, length)),
+    readInto: (file, target) => orNull(readInto(join(dir, file), target)),
+    write: (file, bytes) => writeAtomically(join(dir, file), (handle) => handle.writeFile(bytes)),
+    writeParts: (file, parts) =>
+      writeAtomically(join(dir, file), async (handle) => {
+        for (const part of parts) await writeAll(handle, part);
+      }),
   };
+  directories.set(files, dir);
+  return files;
+}
+
+async function orNull<T>(value: Promise<T>): Promise<T | null> {
+  try {
+    return await value;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+/** One read() moves at most 2 GiB (libuv), so large ranges are read in pieces into one buffer. */
+const MAX_IO = 1 << 30;
+
+async function readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await handle.read(out, done, Math.min(MAX_IO, length - done), offset + done);
+      if (bytesRead === 0) return out.subarray(0, done); // end of file
+      done += bytesRead;
+    }
+    return out;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The whole file into `target` when it has exactly target.byteLength bytes (else only its size). */
+async function readInto(path: string, target: Uint8Array): Promise<{ size: number; data?: Uint8Array }> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    if (size !== target.byteLength) return { size };
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await handle.read(target, at, Math.min(MAX_IO, size - at), at);
+      if (bytesRead === 0) return { size: at }; // shrank while being read
+      at += bytesRead;
+    }
+    return { size, data: target };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.byteLength; at += MAX_IO) await handle.write(bytes.subarray(at, Math.min(bytes.byteLength, at + MAX_IO)));
+}
+
+/** Writes a temporary file then renames it, so a crash never leaves a truncated file under the real name. */
+async function writeAtomically(target: string, fill: (handle: FileHandle) => Promise<void>): Promise<void> {
+  await mkdir(dirname(target), { recursive: true }); // files may live in subfolders (assets/tokenizer/…)
+  const tmp = `${target}.tmp-${process.pid}`;
+  const handle = await open(tmp, "w");
+  try {
+    await fill(handle);
+  } catch (e) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  await rename(tmp, target);
 }

@@ -3,7 +3,7 @@
  * h5wasm compiles its WASM from bytes, which workerd forbids, so HDF5 stays on the Node side.
  */
 import type { Dataset, File as H5File } from "h5wasm/node";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open as openFile, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Tensor } from "../tensor/tensor.js";
@@ -33,19 +33,35 @@ async function withTempFile<T>(fn: (path: string) => Promise<T>): Promise<T> {
   }
 }
 
-/** Opens HDF5 bytes read-only for `fn`. */
-export async function readH5<T>(bytes: Uint8Array, source: string, fn: (file: H5File) => T): Promise<T> {
-  if (!HDF5_SIGNATURE.every((byte, i) => bytes[i] === byte)) throw new Error(`${source} is not an HDF5 file`);
+/** Opens HDF5 bytes, or a file on disk (no copy: files of any size), read-only for `fn`. */
+export async function readH5<T>(input: Uint8Array | { path: string }, source: string, fn: (file: H5File) => T): Promise<T> {
+  const head = input instanceof Uint8Array ? input : await readHead(input.path);
+  if (!HDF5_SIGNATURE.every((byte, i) => head[i] === byte)) throw new Error(`${source} is not an HDF5 file`);
   const h5wasm = await h5();
-  return withTempFile(async (path) => {
-    await writeFile(path, bytes);
+  const open = (path: string) => {
     const file = new h5wasm.File(path, "r");
     try {
       return fn(file);
     } finally {
       file.close();
     }
+  };
+  if (!(input instanceof Uint8Array)) return open(input.path);
+  return withTempFile(async (path) => {
+    await writeFile(path, input);
+    return open(path);
   });
+}
+
+async function readHead(path: string): Promise<Uint8Array> {
+  const handle = await openFile(path, "r");
+  try {
+    const head = new Uint8Array(HDF5_SIGNATURE.length);
+    await handle.read(head, 0, head.length, 0);
+    return head;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Builds an HDF5 file with `fn` and returns its bytes. */

@@ -7,13 +7,22 @@ import type { Dataset, File as H5File, Group } from "h5wasm/node";
 import type { Backbone } from "../backbone/backbone.js";
 import type { KerasWeightsFormat } from "../presets/keras-weights.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { join } from "node:path";
+import { hasFile } from "../presets/store.js";
+import { directoryOf } from "./fs-preset-store.js";
 import { datasetTensor, h5, readH5 } from "./h5.js";
 
+const FILE = "model.weights.h5";
+
 export const kerasH5WeightsFormat: KerasWeightsFormat = {
-  file: "model.weights.h5",
-  async read(bytes, backbone, source) {
+  file: FILE,
+  async read(files, backbone, source) {
+    // A preset directory's file is opened where it is (weights beyond 2 GiB cannot be read into one buffer).
+    const dir = directoryOf(files);
+    const input = dir ? ((await hasFile(files, FILE)) ? { path: join(dir, FILE) } : null) : await files.read(FILE);
+    if (!input) return null;
     const classes = await h5(); // loaded lazily: `instanceof` needs its Group/Dataset classes
-    return readH5(bytes, source, (file) => readVariables(file, backbone, source, classes));
+    return readH5(input, source, (file) => readVariables(file, backbone, source, classes));
   },
 };
 

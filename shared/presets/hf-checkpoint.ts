@@ -2,39 +2,41 @@
  * Reads tensors from a Hugging Face checkpoint: `model.safetensors`, or `model.safetensors.index.json`
  * plus shards. Keys are asked for without the task prefix; the prefix (`model.`, `distilbert.`, `roberta.`,
  * …) is detected once from a key that every checkpoint of the family has (like KerasHub's SafetensorLoader).
+ * Tensors are read one at a time by byte range (SafetensorsSource) and converted to the backbone's dtype as
+ * they are read, so a bf16 checkpoint never sits in memory beside its fp32 copy.
  */
-import { readSafetensors } from "../weights/safetensors.js";
-import type { Tensor } from "../tensor/tensor.js";
-import type { PresetFiles } from "./store.js";
+import type { FloatDType, Tensor } from "../tensor/tensor.js";
+import { SafetensorsSource } from "./safetensors-source.js";
+import { hasFile, readJson, type PresetFiles } from "./store.js";
 
 export class HfCheckpoint {
   private prefix: string | null = null;
+  private readonly shards = new Map<string, Promise<SafetensorsSource>>();
 
   private constructor(
     private readonly files: PresetFiles,
     /** key → shard file name. */
     private readonly weightMap: Map<string, string>,
-    private readonly shards = new Map<string, Map<string, Tensor>>(),
+    /** The dtype tensors are converted to as they are read (default: as stored). */
+    private readonly dtype?: FloatDType,
   ) {}
 
-  static async open(files: PresetFiles): Promise<HfCheckpoint> {
-    const index = await files.read("model.safetensors.index.json");
+  static async open(files: PresetFiles, dtype?: FloatDType): Promise<HfCheckpoint> {
+    const index = await readJson(files, "model.safetensors.index.json");
     if (index) {
-      const parsed = JSON.parse(new TextDecoder().decode(index)) as { weight_map?: Record<string, string> };
-      if (!parsed.weight_map) throw new Error(`${files.location}/model.safetensors.index.json has no weight_map`);
-      return new HfCheckpoint(files, new Map(Object.entries(parsed.weight_map)));
+      const weightMap = index.weight_map;
+      if (!weightMap || typeof weightMap !== "object") throw new Error(`${files.location}/model.safetensors.index.json has no weight_map`);
+      return new HfCheckpoint(files, new Map(Object.entries(weightMap as Record<string, string>)), dtype);
     }
-    const bytes = await files.read("model.safetensors");
-    if (!bytes) {
-      const hasBin = (await files.read("pytorch_model.bin")) !== null;
+    const single = await SafetensorsSource.open(files, "model.safetensors");
+    if (!single) {
+      const hasBin = await hasFile(files, "pytorch_model.bin");
       throw new Error(
-        `${files.location} has no model.safetensors` +
-          (hasBin ? " (pytorch_model.bin is not supported: convert it to safetensors first)" : ""),
+        `${files.location} has no model.safetensors` + (hasBin ? " (pytorch_model.bin is not supported: convert it to safetensors first)" : ""),
       );
     }
-    const { tensors } = readSafetensors(bytes, `${files.location}/model.safetensors`);
-    const checkpoint = new HfCheckpoint(files, new Map([...tensors.keys()].map((k) => [k, "model.safetensors"])));
-    checkpoint.shards.set("model.safetensors", tensors);
+    const checkpoint = new HfCheckpoint(files, new Map([...single.names()].map((k) => [k, single.file])), dtype);
+    checkpoint.shards.set(single.file, Promise.resolve(single));
     return checkpoint;
   }
 
@@ -54,17 +56,22 @@ export class HfCheckpoint {
     const full = this.prefix + key;
     const shard = this.weightMap.get(full);
     if (!shard) throw new Error(`${this.files.location}: checkpoint has no tensor "${full}"`);
-    let tensors = this.shards.get(shard);
-    if (!tensors) {
-      const bytes = await this.files.read(shard);
-      if (!bytes) throw new Error(`${this.files.location}: shard ${shard} listed in the index is missing`);
-      tensors = readSafetensors(bytes, `${this.files.location}/${shard}`).tensors;
-      this.shards.set(shard, tensors);
-    }
-    return tensors.get(full)!;
+    return (await this.shard(shard)).tensor(full, this.dtype);
   }
 
   has(key: string): boolean {
     return this.prefix !== null && this.weightMap.has(this.prefix + key);
+  }
+
+  private shard(file: string): Promise<SafetensorsSource> {
+    let source = this.shards.get(file);
+    if (!source) {
+      source = SafetensorsSource.open(this.files, file).then((s) => {
+        if (!s) throw new Error(`${this.files.location}: shard ${file} listed in the index is missing`);
+        return s;
+      });
+      this.shards.set(file, source);
+    }
+    return source;
   }
 }

@@ -6,11 +6,12 @@ import type { Backbone, BackboneArgs, BackboneClassRef } from "../backbone/backb
 import { camelKeys } from "../backbone/config.js";
 import { builtinPresets, classByName, hfConverterFor, registeredFamilies, type ConcreteBackboneClass } from "../backbone/registry.js";
 import type { FloatDType } from "../tensor/tensor.js";
-import { writeSafetensors } from "../weights/safetensors.js";
+import { safetensorsParts } from "../weights/safetensors.js";
 import { readKerasWeights } from "./keras-weights.js";
 import { HfCheckpoint } from "./hf-checkpoint.js";
-import { parsePresetHandle, storeKeys, type PresetHandle } from "./handles.js";
-import { getDefaultPresetStore, PresetNotFoundError, readJson, writeJson, type PresetFiles, type PresetStore } from "./store.js";
+import { parsePresetHandle } from "./handles.js";
+import { openHubPreset, type PresetParts } from "./hub.js";
+import { getDefaultPresetStore, hasFile, PresetNotFoundError, readJson, writeFileParts, writeJson, type PresetFiles, type PresetStore } from "./store.js";
 
 export interface FromPresetOptions {
   /** Load the preset's weights (default). False: seeded KerasHub random initialisation. */
@@ -21,6 +22,11 @@ export interface FromPresetOptions {
   dtype?: FloatDType;
   /** Seed of the random initialisation when `loadWeights` is false. */
   seed?: number;
+  /**
+   * Download hf://, kaggle:// and built-in presets that the store lacks into the hubs' caches (needs a
+   * registered downloader: the Node entry point). Default: true when no `store` is given.
+   */
+  download?: boolean;
 }
 
 /** Version of KerasHub whose semantics and file formats Edgebone follows. */
@@ -41,7 +47,7 @@ export async function loadBackbone(caller: BackboneClassRef, preset: string, opt
     checkSubclass(caller, cls, preset);
     return new cls({ ...camelKeys(builtin.config), ...overrides });
   }
-  const { files, config } = await findPreset(preset, store);
+  const { files, config } = await findPreset(preset, store, loadWeights ? "all" : "config", options.download ?? !options.store);
 
   if ("registered_name" in config) {
     const cls = kerasClass(config, files);
@@ -65,7 +71,7 @@ export async function loadBackbone(caller: BackboneClassRef, preset: string, opt
     checkSubclass(caller, cls, preset);
     const backbone = new cls({ ...converter.convertConfig(config), ...overrides });
     if (loadWeights) {
-      const checkpoint = await HfCheckpoint.open(files);
+      const checkpoint = await HfCheckpoint.open(files, backbone.dtype);
       checkpoint.detectPrefix(converter.anchorKey);
       backbone.setWeights(await converter.convertWeights(checkpoint, backbone, config), files.location);
     }
@@ -75,13 +81,21 @@ export async function loadBackbone(caller: BackboneClassRef, preset: string, opt
   throw new Error(`${files.location}/config.json is neither a KerasHub config (no "registered_name") nor a Hugging Face config (no "model_type")`);
 }
 
+/**
+ * The files of a preset, found as `fromPreset` finds them (downloaded into a hub's cache when allowed):
+ * for converters that copy its tokenizer and metadata too.
+ */
+export async function presetFiles(preset: string, options: Pick<FromPresetOptions, "store" | "download"> = {}): Promise<PresetFiles> {
+  return (await findPreset(preset, options.store ?? getDefaultPresetStore(), "all", options.download ?? !options.store)).files;
+}
+
 /** Writes a KerasHub-format preset: config.json, metadata.json and model.safetensors (KerasHub variable paths). */
 export async function savePreset(backbone: Backbone, target: string | PresetFiles, store: PresetStore = getDefaultPresetStore()): Promise<PresetFiles> {
   const files = typeof target === "string" ? (store.openPath?.(target) ?? store.open(target)) : target;
   const cls = backbone.constructor as ConcreteBackboneClass;
   // Weights first, config last: a reader never sees a config.json without its weights.
   const weights = [...backbone.weights.entries()];
-  await files.write("model.safetensors", writeSafetensors(weights, { format: "keras_hub" }));
+  await writeFileParts(files, "model.safetensors", safetensorsParts(weights, { format: "keras_hub" }));
   await writeJson(files, "metadata.json", {
     keras_hub_version: KERAS_HUB_VERSION,
     edgebone_version: EDGEBONE_VERSION,
@@ -97,7 +111,7 @@ export async function savePreset(backbone: Backbone, target: string | PresetFile
   return files;
 }
 
-async function findPreset(preset: string, store: PresetStore): Promise<{ files: PresetFiles; config: Record<string, unknown> }> {
+async function findPreset(preset: string, store: PresetStore, parts: PresetParts, download: boolean): Promise<{ files: PresetFiles; config: Record<string, unknown> }> {
   const handle = parsePresetHandle(preset, builtinPresets());
   if (handle.kind === "path") {
     const files = store.openPath?.(preset) ?? null;
@@ -115,28 +129,11 @@ async function findPreset(preset: string, store: PresetStore): Promise<{ files: 
         : `unknown preset "${preset}": not a built-in preset name${store.openPath ? ", not a directory," : ""} and not in ${store.description}`,
     );
   }
-  const keys = storeKeys(handle);
-  for (const key of keys) {
-    const files = store.open(key);
-    const config = await readJson(files, "config.json");
-    if (config) return { files, config };
-  }
-  throw new PresetNotFoundError(notFoundMessage(handle, keys, store));
+  const files = await openHubPreset(handle, store, parts, download, (f) => hasFile(f, "config.json"));
+  return { files, config: (await readJson(files, "config.json"))! };
 }
 
 const isStoreKey = (key: string) => /^[\w.-]+(\/[\w.-]+)*$/.test(key) && !key.split("/").includes("..");
-
-function notFoundMessage(handle: Exclude<PresetHandle, { kind: "path" }>, keys: string[], store: PresetStore): string {
-  const where = `${store.description} (looked under ${keys.map((k) => `"${k}"`).join(", ")})`;
-  switch (handle.kind) {
-    case "builtin":
-      return `built-in preset "${handle.name}" is not installed in ${where}. Presets are not downloaded automatically yet: get ${handle.info.kaggleHandle} (or its Hugging Face checkpoint) and convert it with "edgebone save-preset --preset <dir> --out <store>/${handle.name}"`;
-    case "kaggle":
-      return `"${handle.handle}" is not available locally in ${where}. Downloading from Kaggle is not supported yet: put the preset there or pass its local directory`;
-    case "hf":
-      return `"${handle.handle}" is not available locally in ${where}. Downloading from Hugging Face is not supported yet: put the repository's config.json and model.safetensors there or pass its local directory`;
-  }
-}
 
 function checkSubclass(caller: BackboneClassRef, cls: ConcreteBackboneClass, preset: string): void {
   if (cls !== (caller as unknown) && !(cls.prototype instanceof caller)) {

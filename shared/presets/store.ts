@@ -3,6 +3,7 @@
  * a store maps keys (`distil_bert_base_en_uncased`, `hf/org/model`, `kaggle/keras/gemma/keras/gemma_2b_en/2`)
  * to presets. Stores are pluggable: memory (tests, workerd), local directory (node), R2/S3 (platform).
  */
+import { concatBytes } from "../weights/safetensors.js";
 
 export interface PresetFiles {
   /** Human-readable location, used in error messages. */
@@ -10,6 +11,13 @@ export interface PresetFiles {
   /** The file's bytes, or null when it does not exist. */
   read(file: string): Promise<Uint8Array | null>;
   write(file: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * `length` bytes of a file from `offset` (fewer at its end), or null when it does not exist. Stores that
+   * can (files, object stores) implement it, so a checkpoint is read tensor by tensor and never whole.
+   */
+  readRange?(file: string, offset: number, length: number): Promise<Uint8Array | null>;
+  /** Writes a file from parts, in order, without joining them into one buffer (files beyond 4 GiB). */
+  writeParts?(file: string, parts: readonly Uint8Array[]): Promise<void>;
 }
 
 export interface PresetStore {
@@ -48,6 +56,17 @@ export function getDefaultPresetStore(): PresetStore {
 
 export function setDefaultPresetStore(store: PresetStore): void {
   defaultStore = store;
+}
+
+/** Whether the preset has `file`, without reading a large file whole. */
+export async function hasFile(files: PresetFiles, file: string): Promise<boolean> {
+  return (files.readRange ? await files.readRange(file, 0, 0) : await files.read(file)) !== null;
+}
+
+/** Writes `parts` as one file: streamed where the store can, joined otherwise. */
+export async function writeFileParts(files: PresetFiles, file: string, parts: readonly Uint8Array[]): Promise<void> {
+  if (files.writeParts) return files.writeParts(file, parts);
+  await files.write(file, concatBytes(parts));
 }
 
 export async function readJson(files: PresetFiles, file: string): Promise<Record<string, unknown> | null> {

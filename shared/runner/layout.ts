@@ -1,13 +1,17 @@
 /**
- * The object-store layout the edge writes (R2) and runners read (R2, S3 or a local directory):
+ * The object-store layout the edge writes (R2) and runners read (R2, S3 or a local directory); every key is
+ * built here and nowhere else:
  *
  *   presets/<preset key>/config.json, metadata.json, model.safetensors   (saveToPreset's files)
  *   presets/<preset key>/record.json                                     {"files": {"<file>": {size, sha256}}}
- *   adapters/<tenant>/<name>.lora.safetensors                            (loraSafetensorsFormat)
+ *   adapters/<tenant>/<name>/<upload id>.lora.safetensors                an edge upload (its record is in D1)
+ *   adapters/<tenant>/<name>.lora.safetensors                            published by name (publishAdapter)
  *   adapters/<tenant>/<name>.lora.safetensors.record.json                {size, sha256}
  *
  * Records are written last: an object without its record does not exist yet, and a reader checks every download
- * against the record (size and sha256), so a half-written or replaced object is detected, never served.
+ * against the record (size and sha256), so a half-written or replaced object is detected, never served. An edge
+ * upload's key is new for every upload and never rewritten, so a request pinned to it (key + D1's record) can
+ * never read another version.
  */
 import { z } from "zod";
 import { objectRecordSchema, type ObjectRecord } from "./protocol.js";
@@ -27,10 +31,28 @@ export const isObjectKey = (key: string): boolean => !key.split("/").some((part)
 
 export const PRESET_FILES = ["config.json", "metadata.json", "model.safetensors"] as const;
 
-export const presetFileKey = (preset: string, file: string) => `presets/${preset}/${file}`;
-export const presetRecordKey = (preset: string) => `presets/${preset}/record.json`;
-export const adapterKey = (tenant: string, name: string) => `adapters/${tenant}/${name}.lora.safetensors`;
-export const adapterRecordKey = (tenant: string, name: string) => `${adapterKey(tenant, name)}.record.json`;
+export const PRESET_PREFIX = "presets/";
+export const ADAPTER_PREFIX = "adapters/";
+
+export const presetFileKey = (preset: string, file: string) => `${PRESET_PREFIX}${preset}/${file}`;
+export const presetRecordKey = (preset: string) => presetFileKey(preset, "record.json");
+
+/** The preset a `presets/<name>/config.json` key installs (a preset is listed once its config is stored), else null. */
+export function presetOfConfigKey(key: string): string | null {
+  const name = key.startsWith(PRESET_PREFIX) && key.endsWith("/config.json") ? key.slice(PRESET_PREFIX.length, -"/config.json".length) : "";
+  return name && !name.includes("/") ? name : null;
+}
+
+/** Every adapter object of a tenant lies under this prefix (runners refuse a key outside the request's tenant). */
+export const tenantAdapterPrefix = (tenant: string) => `${ADAPTER_PREFIX}${tenant}/`;
+/** An edge upload: a fresh id per upload, never rewritten. */
+export const uploadedAdapterKey = (tenant: string, name: string, uploadId: string) => `${tenantAdapterPrefix(tenant)}${name}/${uploadId}.lora.safetensors`;
+const UPLOADED_ADAPTER_KEY = /^adapters\/[^/]+\/[^/]+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.lora\.safetensors$/;
+/** Whether a key has the form `uploadedAdapterKey` makes (the edge's sweeper deletes no other key). */
+export const isUploadedAdapterKey = (key: string): boolean => UPLOADED_ADAPTER_KEY.test(key);
+/** An adapter published by name, with its record beside it (`publishAdapter`; runners read it without an edge). */
+export const publishedAdapterKey = (tenant: string, name: string) => `${tenantAdapterPrefix(tenant)}${name}.lora.safetensors`;
+export const adapterRecordKey = (tenant: string, name: string) => `${publishedAdapterKey(tenant, name)}.record.json`;
 
 export const presetRecordSchema = z.object({
   files: z.record(z.string(), objectRecordSchema).refine((files) => "config.json" in files, "must list config.json"),
@@ -46,7 +68,7 @@ const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, 
 /** Stores an adapter file (`.lora.safetensors` bytes) for a tenant; returns its record (what D1 keeps). */
 export async function publishAdapter(store: ObjectStore, tenant: string, name: string, bytes: Uint8Array): Promise<ObjectRecord> {
   const record = await recordOf(bytes);
-  await store.put(adapterKey(tenant, name), bytes);
+  await store.put(publishedAdapterKey(tenant, name), bytes);
   await store.put(adapterRecordKey(tenant, name), json(record));
   return record;
 }

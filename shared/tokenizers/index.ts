@@ -4,7 +4,7 @@
  */
 export { AlignedText } from "./aligned.js";
 export { chunkWindows, type ChunkSpan } from "./chunking.js";
-export { NoTokenizerError, TokenizerError } from "./errors.js";
+export { NoTokenizerError, SequenceTooLongError, TokenizerError } from "./errors.js";
 export { FAMILIES, TOKENIZER_FAMILIES, familyByBackbone, familyByHfModelType, type FamilySpec, type SpecialRole, type TokenizerFamily } from "./families.js";
 export { importTokenizer, presetFamily, type ImportedTokenizer, type ImportOptions } from "./assets.js";
 export { checkText, type RawToken } from "./engine.js";

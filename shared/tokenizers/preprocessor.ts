@@ -8,7 +8,7 @@
 import { tokenBatch, type TokenBatch } from "../backbone/inputs.js";
 import { readJson, type PresetFiles } from "../presets/store.js";
 import { chunkWindows } from "./chunking.js";
-import { InputError, TokenizerError } from "./errors.js";
+import { InputError, SequenceTooLongError, TokenizerError } from "./errors.js";
 import { openPreset, type TokenizerPresetOptions } from "./preset.js";
 import { Tokenizer, type Encoding } from "./tokenizer.js";
 
@@ -84,7 +84,7 @@ export class Preprocessor {
 
   /** The preset's tokenizer, with the sequence length defaulting to its backbone's `max_sequence_length`. */
   static async fromPreset(preset: string | PresetFiles, options: PreprocessorOptions & TokenizerPresetOptions = {}): Promise<Preprocessor> {
-    const files = typeof preset === "string" ? await openPreset(preset, options.store) : preset;
+    const files = typeof preset === "string" ? await openPreset(preset, options.store, options.download ?? !options.store) : preset;
     const tokenizer = await Tokenizer.fromPreset(files, options);
     return new Preprocessor(tokenizer, options, (await presetMaxLength(files)) ?? defaultMaxLength(tokenizer));
   }
@@ -152,10 +152,7 @@ export class Preprocessor {
     let keepB = b?.ids.length ?? 0;
     if (len !== null && total + specials > len) {
       if (this.truncate === "none") {
-        throw new InputError(
-          `text ${index}${b ? " (with its pair)" : ""} is ${total + specials} tokens long with special tokens, more than the sequence length ${len}: ` +
-            `truncate it (--truncate left|right) or split it into overlapping chunks (--chunk)`,
-        );
+        throw new SequenceTooLongError(index, total + specials, len, b !== undefined);
       }
       const budget = len - specials;
       if (b) {

@@ -11,8 +11,9 @@
  * config (`config_file.split(".")[0]`), where a second, different "tokenizer.json" would be ambiguous.
  */
 import { builtinPresets } from "../backbone/registry.js";
-import { parsePresetHandle, storeKeys } from "../presets/handles.js";
-import { getDefaultPresetStore, PresetNotFoundError, writeJson, type PresetFiles, type PresetStore } from "../presets/store.js";
+import { parsePresetHandle } from "../presets/handles.js";
+import { openHubPreset } from "../presets/hub.js";
+import { getDefaultPresetStore, hasFile, PresetNotFoundError, writeJson, type PresetFiles, type PresetStore } from "../presets/store.js";
 import { FAMILIES } from "./families.js";
 import { importTokenizer, type ImportOptions } from "./assets.js";
 import { TokenizerError } from "./errors.js";
@@ -21,24 +22,26 @@ import { Tokenizer } from "./tokenizer.js";
 
 export interface TokenizerPresetOptions extends ImportOptions {
   store?: PresetStore;
+  /** Download hub presets missing from the store (as `Backbone.fromPreset`; default: when no store is given). */
+  download?: boolean;
+}
+
+const PROBES = ["config.json", CANONICAL_TOKENIZER_FILE, "tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "sentencepiece.bpe.model"];
+
+async function hasPresetFiles(files: PresetFiles): Promise<boolean> {
+  for (const probe of PROBES) if (await hasFile(files, probe)) return true;
+  return false;
 }
 
 /** The preset's files: a directory (or any store key) holding a config.json or tokenizer files. */
-export async function openPreset(preset: string, store: PresetStore = getDefaultPresetStore()): Promise<PresetFiles> {
+export async function openPreset(preset: string, store: PresetStore = getDefaultPresetStore(), download = false): Promise<PresetFiles> {
   const handle = parsePresetHandle(preset, builtinPresets());
+  if (handle.kind !== "path") return openHubPreset(handle, store, "tokenizer", download, hasPresetFiles);
   const candidates: PresetFiles[] = [];
-  if (handle.kind === "path") {
-    const files = store.openPath?.(preset);
-    if (files) candidates.push(files);
-    if (/^[\w.-]+(\/[\w.-]+)*$/.test(preset)) candidates.push(store.open(preset));
-  } else {
-    candidates.push(...storeKeys(handle).map((k) => store.open(k)));
-  }
-  for (const files of candidates) {
-    for (const probe of ["config.json", CANONICAL_TOKENIZER_FILE, "tokenizer.json", "vocab.txt", "vocab.json", "tokenizer.model", "sentencepiece.bpe.model"]) {
-      if ((await files.read(probe)) !== null) return files;
-    }
-  }
+  const files = store.openPath?.(preset);
+  if (files) candidates.push(files);
+  if (/^[\w.-]+(\/[\w.-]+)*$/.test(preset)) candidates.push(store.open(preset));
+  for (const files of candidates) if (await hasPresetFiles(files)) return files;
   throw new PresetNotFoundError(
     candidates.length
       ? `no preset at "${preset}": ${candidates.map((c) => c.location).join(" or ")} has no config.json or tokenizer files`
@@ -47,7 +50,7 @@ export async function openPreset(preset: string, store: PresetStore = getDefault
 }
 
 export async function loadTokenizer(preset: string | PresetFiles, options: TokenizerPresetOptions = {}): Promise<Tokenizer> {
-  const files = typeof preset === "string" ? await openPreset(preset, options.store) : preset;
+  const files = typeof preset === "string" ? await openPreset(preset, options.store, options.download ?? !options.store) : preset;
   const { json, assets, sources } = await importTokenizer(files, options);
   return Tokenizer.fromJson(json, assets, `${files.location}/${sources[0]}`);
 }

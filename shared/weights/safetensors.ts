@@ -1,7 +1,8 @@
 /**
  * safetensors read/write (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length,
  * a JSON header {name: {dtype, shape, data_offsets}}, then the raw little-endian tensor bytes.
- * Reading returns views into the input buffer wherever alignment allows, so a file is never copied twice.
+ * Reading returns views into the input buffer wherever alignment allows, so a file is never copied twice; the
+ * header and per-tensor pieces are exported for readers that fetch byte ranges (presets/safetensors-source.ts).
  */
 import type { FloatDType, Tensor } from "../tensor/tensor.js";
 import { bytesPerElement, sizeOf } from "../tensor/tensor.js";
@@ -20,20 +21,42 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** `include` selects tensors by name (others are not decoded, whatever their dtype). */
-export function readSafetensors(bytes: Uint8Array, source = "safetensors file", include?: (name: string) => boolean): SafetensorsFile {
-  if (bytes.byteLength < 8) throw new Error(`${source}: too short to be a safetensors file`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.byteLength - 8) throw new Error(`${source}: header length ${headerLength} exceeds the file size`);
+/** Where one tensor lies in its file: `[begin, end)` are absolute byte offsets. */
+export interface TensorEntry {
+  dtype: FloatDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  entries: Map<string, TensorEntry>;
+  metadata: Record<string, string>;
+  /** Offset of the data section (8 + header length). */
+  dataStart: number;
+}
+
+/** The header's JSON length, from the file's first 8 bytes. */
+export function safetensorsHeaderLength(first8: Uint8Array, source: string): number {
+  if (first8.byteLength < 8) throw new Error(`${source}: too short to be a safetensors file`);
+  const length = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (length > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${source}: header length ${length} is not plausible`);
+  return Number(length);
+}
+
+/**
+ * Parses the JSON header (the bytes after the length). `include` selects tensors by name; others are not
+ * checked, whatever their dtype. `fileSize`, when known, bounds every tensor's byte range.
+ */
+export function parseSafetensorsHeader(json: Uint8Array, source: string, include?: (name: string) => boolean, fileSize?: number): SafetensorsHeader {
   let header: Record<string, HeaderEntry | Record<string, string>>;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder().decode(json));
   } catch {
     throw new Error(`${source}: header is not valid JSON`);
   }
-  const dataStart = 8 + headerLength;
-  const tensors = new Map<string, Tensor>();
+  const dataStart = 8 + json.byteLength;
+  const entries = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") {
@@ -44,23 +67,46 @@ export function readSafetensors(bytes: Uint8Array, source = "safetensors file", 
     const { dtype: stDtype, shape, data_offsets: [begin, end] } = entry as HeaderEntry;
     const dtype = ST_TO_DTYPE[stDtype];
     if (!dtype) throw new Error(`${source}: tensor "${name}" has dtype ${stDtype}; only F32, F16 and BF16 are supported`);
-    const expected = sizeOf(shape) * bytesPerElement(dtype);
-    if (end - begin !== expected || dataStart + end > bytes.byteLength) {
+    if (end - begin !== sizeOf(shape) * bytesPerElement(dtype) || (fileSize !== undefined && dataStart + end > fileSize)) {
       throw new Error(`${source}: tensor "${name}" byte range [${begin}, ${end}) does not fit shape [${shape}] ${stDtype}`);
     }
-    const offset = bytes.byteOffset + dataStart + begin;
-    const elements = sizeOf(shape);
-    const width = bytesPerElement(dtype);
-    // Typed-array views need element alignment; copy only the rare misaligned tensor.
-    const buffer = offset % width === 0 ? bytes.buffer : bytes.slice(dataStart + begin, dataStart + end).buffer;
-    const at = offset % width === 0 ? offset : 0;
-    const data = dtype === "float32" ? new Float32Array(buffer, at, elements) : new Uint16Array(buffer, at, elements);
-    tensors.set(name, { dtype, shape, data });
+    entries.set(name, { dtype, shape, begin: dataStart + begin, end: dataStart + end });
   }
+  return { entries, metadata, dataStart };
+}
+
+/** A tensor over its bytes (exactly `entry`'s range): a view when aligned, else one copy. */
+export function tensorFromBytes(entry: TensorEntry, bytes: Uint8Array): Tensor {
+  const width = bytesPerElement(entry.dtype);
+  const elements = sizeOf(entry.shape);
+  // Typed-array views need element alignment; copy only the rare misaligned tensor.
+  const aligned = bytes.byteOffset % width === 0;
+  const buffer = aligned ? bytes.buffer : bytes.slice().buffer;
+  const at = aligned ? bytes.byteOffset : 0;
+  const data = entry.dtype === "float32" ? new Float32Array(buffer, at, elements) : new Uint16Array(buffer, at, elements);
+  return { dtype: entry.dtype, shape: entry.shape, data };
+}
+
+/** The header of a whole file held in memory. */
+export function headerOfBytes(bytes: Uint8Array, source: string, include?: (name: string) => boolean): SafetensorsHeader {
+  const headerLength = safetensorsHeaderLength(bytes, source);
+  if (headerLength > bytes.byteLength - 8) throw new Error(`${source}: header length ${headerLength} exceeds the file size`);
+  return parseSafetensorsHeader(bytes.subarray(8, 8 + headerLength), source, include, bytes.byteLength);
+}
+
+/** Reads a whole file held in memory; tensors are views into `bytes` wherever alignment allows. */
+export function readSafetensors(bytes: Uint8Array, source = "safetensors file", include?: (name: string) => boolean): SafetensorsFile {
+  const { entries, metadata } = headerOfBytes(bytes, source, include);
+  const tensors = new Map<string, Tensor>();
+  for (const [name, entry] of entries) tensors.set(name, tensorFromBytes(entry, bytes.subarray(entry.begin, entry.end)));
   return { tensors, metadata };
 }
 
-export function writeSafetensors(tensors: Iterable<[string, Tensor]>, metadata?: Record<string, string>): Uint8Array {
+/**
+ * The file as parts (header, then each tensor's bytes as a view, nothing copied), for writers that stream:
+ * a file of any size, where one buffer would cap at 4 GiB and double the memory.
+ */
+export function safetensorsParts(tensors: Iterable<[string, Tensor]>, metadata?: Record<string, string>): Uint8Array[] {
   const entries = [...tensors];
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
@@ -70,21 +116,24 @@ export function writeSafetensors(tensors: Iterable<[string, Tensor]>, metadata?:
     header[name] = { dtype: DTYPE_TO_ST[t.dtype], shape: t.shape, data_offsets: [offset, offset + size] };
     offset += size;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(JSON.stringify(header));
   // Pad the header with spaces so the data starts 8-byte aligned (as the reference writer does).
-  const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let at = 8 + json.length;
-  for (const [, t] of entries) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
+  const head = new Uint8Array(8 + Math.ceil(json.length / 8) * 8).fill(0x20);
+  new DataView(head.buffer).setBigUint64(0, BigInt(head.length - 8), true);
+  head.set(json, 8);
+  return [head, ...entries.map(([, t]) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
+}
+
+export function writeSafetensors(tensors: Iterable<[string, Tensor]>, metadata?: Record<string, string>): Uint8Array {
+  return concatBytes(safetensorsParts(tensors, metadata));
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
   }
   return out;
 }

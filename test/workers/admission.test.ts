@@ -23,5 +23,10 @@ describe("EDGE_MAX_CONCURRENCY / EDGE_MAX_QUEUE", () => {
     expect(refused.length, String(statuses)).toBeGreaterThan(0);
     expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
     for (const r of refused) expect(r.json.error).toMatchObject({ type: "rate_limit_error", code: "over_capacity", message: expect.stringMatching(/over capacity: 1 inferences running and 1 queued/) });
+    // /metrics counts them (this file's isolate has seen no other 429)
+    const metrics = (await call("GET", "/metrics", { env: tight })).json.raw as string;
+    const route = `route="/v1/models/:preset/forward"`;
+    expect(metrics).toContain(`edgebone_http_overloaded_total{${route}} ${refused.length}\n`);
+    expect(metrics).toContain(`edgebone_http_requests_total{${route},method="POST",status="429"} ${refused.length}\n`);
   });
 });

@@ -8,18 +8,7 @@ import { env, type TestEnv } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../workers/index.js";
 import { runSweep } from "../../workers/scheduled.js";
-import { adapterBytes, call, d1Rows, names, putAdapter, r2Get, r2Keys, tenantWithKey, type Tenant } from "./helpers.js";
-
-/** Forwards every property of `target`, bound, except those in `overrides`. */
-function wrap<T extends object>(target: T, overrides: Record<string, unknown>): T {
-  return new Proxy(target, {
-    get(t, p) {
-      if (typeof p === "string" && p in overrides) return overrides[p];
-      const v = Reflect.get(t, p);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  });
-}
+import { adapterBytes, call, d1Rows, names, putAdapter, r2Get, r2Keys, tenantWithKey, wrap, type Tenant } from "./helpers.js";
 
 /** D1 fails the commit: the batch that makes the pending row ready (runs after the R2 put). */
 const commitFails = (): TestEnv => ({

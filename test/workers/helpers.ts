@@ -46,6 +46,17 @@ export async function call(method: string, path: string, { key, body, headers = 
   return readReply(res);
 }
 
+/** Forwards every property of `target` (a binding), bound, except those in `overrides`: fault injection, altered views. */
+export function wrap<T extends object>(target: T, overrides: Record<string, unknown>): T {
+  return new Proxy(target, {
+    get(t, p) {
+      if (typeof p === "string" && p in overrides) return overrides[p];
+      const v = Reflect.get(t, p);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+}
+
 export interface Tenant {
   tenantId: string;
   key: string;

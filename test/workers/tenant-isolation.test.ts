@@ -1,6 +1,6 @@
 /**
- * Tenant isolation of adapters, the full matrix: in both directions (A vs B, B vs A), a tenant can never list,
- * read, use (forward by query or body, /v1/embeddings, TEI /embed and /embed_all, Workers RPC) or delete the
+ * Tenant isolation of adapters, the full matrix: in both directions (A vs B, B vs A), a tenant can never list
+ * (/v1/adapters, /v1/models), read, use (forward by query or body, /v1/embeddings, TEI /embed and /embed_all, Workers RPC) or delete the
  * other's adapter, and a name both tenants use always resolves to the caller's own.
  */
 import { exports } from "cloudflare:workers";
@@ -66,6 +66,16 @@ describe.each([
     expect(names(list)).toEqual([`only-${me}`, "shared"].sort());
     const shared = list.json.data.find((x: Json) => x.name === "shared");
     expect(shared.sha256).toBe(self().sha.shared);
+  });
+
+  it("model list (/v1/models): only its own adapters; 404 model_not_found for the other's", async () => {
+    const models = await call("GET", "/v1/models", { key: self().key });
+    const adapters = models.json.data.filter((m: Json) => m.id.includes(":"));
+    expect(adapters.map((m: Json) => m.id).sort()).toEqual([`${PRESET}:only-${me}`, `${PRESET}:shared`]);
+    expect(adapters.every((m: Json) => m.owned_by === self().tenantId)).toBe(true);
+    const res = await call("GET", `/v1/models/${PRESET}:${foreign}`, { key: self().key });
+    expect(res.status).toBe(404);
+    expect(res.json.error.code).toBe("model_not_found");
   });
 
   it("read: 404 for the other's, its own version of a shared name", async () => {

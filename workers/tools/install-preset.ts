@@ -1,9 +1,11 @@
 /**
- * Installs a local preset directory (saveToPreset's layout: config.json, metadata.json, model.safetensors,
- * tokenizer.hf.json, …) into an Edgebone deployment's R2 bucket through its admin API, local (`wrangler dev`)
- * or remote:
+ * Installs a preset into an Edgebone deployment's R2 bucket through its admin API, local (`wrangler dev`) or
+ * remote. From a hub or any preset Edgebone reads, converted first (shared/node/convert.ts), or from a
+ * preset directory as it is (saveToPreset's layout: config.json, metadata.json, model.safetensors,
+ * tokenizer.hf.json, edgebone.json, …):
  *
- *   npm run -s preset:install -- --dir ./my-preset --name my_preset --url http://127.0.0.1:8787 [--token $ADMIN_TOKEN]
+ *   npm run -s preset:install -- hf://intfloat/multilingual-e5-small --url http://127.0.0.1:8787 [--token $ADMIN_TOKEN]
+ *   npm run -s preset:install -- --dir ./my-preset --name my_preset --url http://127.0.0.1:8787
  *
  * Every file is streamed with its SHA-256 (R2 verifies it), with progress on stderr for large files; then
  * `record.json` ({"files": {file: {size, sha256}}}, shared/runner/layout) goes last, so runners never see a
@@ -11,9 +13,16 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, readdirSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { basename, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { Backbone, defaultPresetRoot, directoryFiles, familyTraits, parsePlan, parsePresetHandle, readEdgeManifest, supportsEdgeArtifact, type EdgeManifest, type FloatDType } from "../../shared/node/index.js";
+import { writeEdgeArtifact } from "../../shared/node/edge-build.js";
+import { convertPreset } from "../../shared/node/convert.js";
+import { formatBytes, Progress, type FileProgress } from "../../shared/node/hub/progress.js";
+import { isPresetName } from "../r2-preset-store.js";
+import { MiB, placementFor } from "../services.js";
 
 export interface InstallOptions {
   dir: string;
@@ -88,28 +97,117 @@ export async function installPreset(options: InstallOptions): Promise<{ files: R
   return record;
 }
 
+const USAGE = `usage: npm run -s preset:install -- <source> [--name <preset name>] [--out <dir>] [--dtype float32|float16|bfloat16]
+                                   [--quantize auto|none|int8|int4|mixed|<plan>]
+                                   [--url <edgebone url> | $EDGEBONE_URL] [--token <admin token> | $EDGEBONE_ADMIN_TOKEN]
+       npm run -s preset:install -- --dir <Edgebone preset dir> --name <preset name> [--quantize …] [--url …] [--token …]
+<source>: hf://org/model[@revision], kaggle://owner/model/framework/variation[/version], a built-in preset name,
+or a local KerasHub / Hugging Face directory; it is downloaded (into the hubs' caches), converted into <dir>
+(default $EDGEBONE_PRESETS/<name>) and uploaded.
+--quantize: the edge artifact of an encoder (what the isolate runs), built into <dir>/edge/ unless it is there;
+auto (default) keeps the first of int8, mixed, int4 that meets the fidelity bars within the edge's isolate budget
+(else the preset runs on the runner pool); a named plan rebuilds with that plan; none skips it.`;
+
+/** The preset name a source installs as by default: the model's own name. */
+function defaultPresetName(source: string): string {
+  const handle = parsePresetHandle(source, new Map(Object.values(Backbone.presets).map((p) => [p.name, p])));
+  switch (handle.kind) {
+    case "builtin":
+      return handle.name;
+    case "hf":
+      return handle.repo.split("/")[1];
+    case "kaggle":
+      return handle.path.split("/")[3];
+    case "path":
+      return basename(resolve(handle.path));
+  }
+}
+
+/** The worker's code, imported by the edge artifact's measurement so that its heap counts. */
+const WORKER_CODE = fileURLToPath(new URL("../app.ts", import.meta.url));
+
+/**
+ * The edge artifact (shared/edge: the quantized form an isolate loads without building anything) of an encoder:
+ * built into `<dir>/edge/` unless it is there already (or `plan` asks for another), measured against the target
+ * edge's isolate budget. `auto` keeps the first plan that meets the fidelity bars within the budget, or none.
+ */
+async function ensureEdgeArtifact(dir: string, plan: string, budgetBytes: number, rebuild: boolean): Promise<EdgeManifest | null> {
+  const existing = await readEdgeManifest(directoryFiles(dir));
+  if (existing && !rebuild) {
+    process.stderr.write(`edge artifact: ${existing.plan} (already in ${dir}/edge/)\n`);
+    return existing;
+  }
+  const shape = await Backbone.fromPreset(resolve(dir), { loadWeights: false });
+  if (!supportsEdgeArtifact(shape) || familyTraits(shape.className).decoder) return null;
+  const backbone = await Backbone.fromPreset(resolve(dir));
+  process.stderr.write(`building the edge artifact of ${dir} (${plan}, isolate budget ${formatBytes(budgetBytes)})…\n`);
+  const { manifest } = await writeEdgeArtifact(backbone, dir, { plan, budgetBytes, preload: [WORKER_CODE], log: (line) => process.stderr.write(`  ${line}\n`) });
+  return manifest;
+}
+
+/** The target edge's isolate memory budget (its /info). */
+async function isolateBudget(url: string): Promise<number> {
+  const info = (await (await fetch(new URL("/info", url))).json()) as { edge_memory_budget_mb?: number };
+  return (info.edge_memory_budget_mb ?? 128) * MiB;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { dir: { type: "string" }, name: { type: "string" }, url: { type: "string" }, token: { type: "string" } } });
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { dir: { type: "string" }, name: { type: "string" }, url: { type: "string" }, token: { type: "string" }, out: { type: "string" }, dtype: { type: "string" }, quantize: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  const url = values.url ?? process.env.EDGEBONE_URL;
   const token = values.token ?? process.env.EDGEBONE_ADMIN_TOKEN;
-  if (!values.dir || !values.name || !values.url || !token) {
-    process.stderr.write("usage: install-preset --dir <preset dir> --name <preset name> --url <edgebone url> [--token <admin token> | $EDGEBONE_ADMIN_TOKEN]\n");
+  const source = positionals[0];
+  if (values.help || positionals.length > 1 || !source === !values.dir || (values.dir && !values.name) || !url || !token) {
+    process.stderr.write(USAGE + "\n");
     process.exit(2);
   }
-  let last = 0;
+  if (values.dtype !== undefined && !["float32", "float16", "bfloat16"].includes(values.dtype)) throw new Error(`--dtype must be float32, float16 or bfloat16, got "${values.dtype}"`);
+  const name = values.name ?? defaultPresetName(source!);
+  if (!isPresetName(name)) throw new Error(`"${name}" is not a valid preset name (letters, digits, . _ -): pass --name`);
+
+  const quantize = values.quantize ?? "auto";
+  if (quantize !== "auto" && quantize !== "none") parsePlan(quantize); // a bad plan fails before any work
+
+  let dir = values.dir;
+  if (source) {
+    dir = values.out ?? join(defaultPresetRoot(), name);
+    await convertPreset(source, dir, { dtype: values.dtype as FloatDType | undefined });
+  }
+  const budget = await isolateBudget(url);
+  const edge = quantize === "none" ? null : await ensureEdgeArtifact(dir!, quantize, budget, values.quantize !== undefined);
+  const backbone = await Backbone.fromPreset(resolve(dir!), { loadWeights: false });
+
+  const progress = new Progress(`upload ${name}`);
+  const files = new Map<string, { bar: FileProgress; sent: number }>();
   const record = await installPreset({
-    dir: values.dir,
-    name: values.name,
-    url: values.url,
+    dir: dir!,
+    name,
+    url,
     token,
     onProgress(file, sent, total) {
-      const now = Date.now();
-      if (total < 8 << 20 || (sent < total && now - last < 500)) return;
-      last = now;
-      process.stderr.write(`${file}: ${(sent / 2 ** 20).toFixed(1)} / ${(total / 2 ** 20).toFixed(1)} MiB (${Math.floor((100 * sent) / total)}%)\n`);
+      let entry = files.get(file);
+      if (!entry) files.set(file, (entry = { bar: progress.file(file, total), sent: 0 }));
+      entry.bar.advance(sent - entry.sent);
+      entry.sent = sent;
+      if (sent === total) entry.bar.done();
     },
   });
+  progress.close();
   const total = Object.values(record.files).reduce((n, f) => n + f.size, 0);
-  process.stdout.write(`installed preset ${values.name}: ${Object.keys(record.files).length} files, ${(total / 2 ** 20).toFixed(1)} MiB\n`);
+  process.stdout.write(`installed preset ${name} from ${source ?? dir}: ${Object.keys(record.files).length} files, ${formatBytes(total)}\n`);
+  process.stdout.write(`${whereItRuns(backbone, edge, budget)}\n`);
+}
+
+/** Where the platform will run the preset, by the same rule the worker applies to its isolate budget. */
+function whereItRuns(backbone: Backbone, edge: EdgeManifest | null, budget: number): string {
+  const { where, footprint } = placementFor(backbone, edge, budget);
+  const sizes = `${edge?.measured ? "measured peak" : "estimated footprint"} ${formatBytes(footprint)}, isolate budget ${formatBytes(budget)}`;
+  if (familyTraits(backbone.className).decoder) return "runs on the GPU runner pool (decoders always do)";
+  return where === "isolate"
+    ? `runs in the edge isolate${edge ? ` (${edge.plan} edge artifact, ${sizes})` : ` (float weights, ${sizes})`}`
+    : `runs on the GPU runner pool (${sizes})`;
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

@@ -3,6 +3,6 @@ import { DistilBertBackbone } from "./distil-bert-backbone.js";
 import { distilBertHfConverter } from "./distil-bert-hf.js";
 import { distilBertPresets } from "./distil-bert-presets.js";
 
-registerFamily({ classes: [DistilBertBackbone], presets: distilBertPresets, hf: distilBertHfConverter });
+registerFamily({ classes: [DistilBertBackbone], presets: distilBertPresets, traits: { decoder: false, defaultPooling: "mean" }, hf: distilBertHfConverter });
 
 export { DistilBertBackbone } from "./distil-bert-backbone.js";

@@ -1,0 +1,100 @@
+/**
+ * TEI-shaped routes (text-embeddings-inference): public `GET /info`; with a tenant key `POST /embed`,
+ * `/embed_all`, `/tokenize`, `/decode`. The model is the body's `model` (preset or preset:adapter, an Edgebone
+ * extension), else the TEI_DEFAULT_PRESET var, else the one installed preset (422 naming the choices when there
+ * are several).
+ */
+import { Hono, type Context } from "hono";
+import { VERSION_INFO } from "../version.js";
+import { requireTenant } from "../auth.js";
+import type { AppEnv } from "../context.js";
+import { embed } from "../embeddings.js";
+import { unprocessable } from "../errors.js";
+import { jsonBody } from "../http.js";
+import { Inference, MAX_BATCH_ROWS, MAX_BATCH_TOKENS, modelRef, type ModelRef } from "../inference.js";
+import { listPresets } from "../r2-preset-store.js";
+import { teiDecodeBody, teiEmbedAllBody, teiEmbedBody, teiTokenizeBody } from "../schemas.js";
+
+const NAMES_SHOWN = 20;
+
+/** The request's model: its own, the configured default, or the sole installed preset. */
+async function teiModel(c: Context<AppEnv>, model: string | undefined): Promise<ModelRef> {
+  if (model !== undefined) return modelRef(model, "model");
+  if (c.env.TEI_DEFAULT_PRESET) return modelRef(c.env.TEI_DEFAULT_PRESET, "model");
+  const presets = await listPresets(c.env.BUCKET);
+  if (presets.length === 1) return modelRef(presets[0].name, "model");
+  const names = presets.slice(0, NAMES_SHOWN).map((p) => p.name).join(", ") + (presets.length > NAMES_SHOWN ? ", …" : "");
+  const choices = presets.length ? `one of the ${presets.length} installed presets (${names}), or preset:adapter` : "a preset (none is installed yet)";
+  throw unprocessable(`no model: send "model" (${choices}), or configure TEI_DEFAULT_PRESET`, "missing_model", "model");
+}
+
+const asList = (inputs: string | string[]) => (typeof inputs === "string" ? [inputs] : inputs);
+
+export function teiRoutes(): Hono<AppEnv> {
+  const tei = new Hono<AppEnv>();
+  for (const path of ["/embed", "/embed_all", "/tokenize", "/decode"]) tei.use(path, requireTenant);
+
+  tei.get("/info", (c) =>
+    c.json({
+      model_id: "edgebone",
+      version: VERSION_INFO.version,
+      max_client_batch_size: MAX_BATCH_ROWS,
+      max_batch_tokens: MAX_BATCH_TOKENS,
+      edge_memory_budget_mb: Math.round(c.var.services.budgetBytes / (1024 * 1024)),
+      loaded_presets: c.var.services.models.size,
+    }),
+  );
+
+  tei.post("/embed", async (c) => {
+    const body = await jsonBody(c, teiEmbedBody);
+    const inference = new Inference(c, await teiModel(c, body.model));
+    const { vectors } = await embed(inference, { texts: asList(body.inputs), truncate: body.truncate, dimensions: body.dimensions, normalize: body.normalize, param: "inputs" });
+    return c.json(vectors.map((v) => Array.from(v)));
+  });
+
+  tei.post("/embed_all", async (c) => {
+    const body = await jsonBody(c, teiEmbedAllBody);
+    const inference = new Inference(c, await teiModel(c, body.model));
+    const { batch } = await inference.encode(asList(body.inputs), body.truncate ? "truncate" : "reject", "inputs");
+    const { shape, data } = await inference.run(batch, "inputs");
+    const [rows, seq, hidden] = shape;
+    // each text's vectors for its real tokens (padding dropped)
+    return c.json(
+      Array.from({ length: rows }, (_, b) => {
+        const vectors: number[][] = [];
+        for (let t = 0; t < seq; t++) if (batch.paddingMask[b * seq + t]) vectors.push(Array.from(data.subarray((b * seq + t) * hidden, (b * seq + t + 1) * hidden)));
+        return vectors;
+      }),
+    );
+  });
+
+  tei.post("/tokenize", async (c) => {
+    const body = await jsonBody(c, teiTokenizeBody);
+    const { preset } = await teiModel(c, body.model);
+    await c.var.services.config(preset); // 404 for an unknown preset
+    const { tokenizer } = await c.var.services.preprocessor(preset);
+    return c.json(
+      asList(body.inputs).map((text) => {
+        const e = tokenizer.encode(text, { addSpecialTokens: body.add_special_tokens ?? true });
+        return e.ids.map((id, i) => ({ id, text: e.tokens[i], special: e.special[i], start: e.special[i] ? null : e.offsets[i][0], stop: e.special[i] ? null : e.offsets[i][1] }));
+      }),
+    );
+  });
+
+  tei.post("/decode", async (c) => {
+    const body = await jsonBody(c, teiDecodeBody);
+    const { preset } = await teiModel(c, body.model);
+    const backbone = await c.var.services.config(preset);
+    const { tokenizer } = await c.var.services.preprocessor(preset);
+    const one = body.ids.length > 0 && !Array.isArray(body.ids[0]);
+    const rows = (one ? [body.ids] : body.ids) as number[][];
+    for (const row of rows) {
+      const bad = row.find((id) => id >= backbone.vocabularySize);
+      if (bad !== undefined) throw unprocessable(`token id ${bad} is out of range for a vocabulary of ${backbone.vocabularySize}`, "invalid_input", "ids");
+    }
+    const texts = rows.map((row) => tokenizer.decode(row, { skipSpecialTokens: body.skip_special_tokens ?? true }));
+    return c.json(one ? texts[0] : texts);
+  });
+
+  return tei;
+}
