@@ -82,43 +82,6 @@ describe("OpenAPI document", () => {
   });
 });
 
-describe("Limiter", () => {
-  it("runs `concurrency` tasks at once, queues up to `queue`, refuses the rest with 429", async () => {
-    const { Limiter } = await import("../workers/limiter.js");
-    const limiter = new Limiter(2, 1);
-    const gates: (() => void)[] = [];
-    let maxRunning = 0;
-    let running = 0;
-    const task = () =>
-      limiter.run(async () => {
-        running++;
-        maxRunning = Math.max(maxRunning, running);
-        await new Promise<void>((r) => gates.push(r));
-        running--;
-        return "done";
-      });
-    const tick = () => new Promise((r) => setTimeout(r, 0));
-    const until = async (check: () => boolean) => {
-      for (let i = 0; i < 100 && !check(); i++) await tick();
-      expect(check()).toBe(true);
-    };
-    const a = task();
-    const b = task();
-    const c = task(); // queued
-    await expect(task()).rejects.toMatchObject({ status: 429, code: "over_capacity" });
-    expect([limiter.inFlight, limiter.queued]).toEqual([2, 1]);
-    await until(() => gates.length === 2); // a and b started (after their turn of the event loop)
-    gates.shift()!();
-    expect(await a).toBe("done");
-    await until(() => gates.length === 2); // c took a's slot
-    expect(limiter.queued).toBe(0);
-    while (gates.length) gates.shift()!();
-    expect(await Promise.all([b, c])).toEqual(["done", "done"]);
-    expect(maxRunning).toBe(2);
-    expect(limiter.inFlight).toBe(0);
-  });
-});
-
 describe("RunnerBackend failures", () => {
   it("503 no_healthy_runner when no runner answers before the deadline", async () => {
     const { RunnerBackend } = await import("../workers/runner-backend.js");

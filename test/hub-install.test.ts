@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Backbone, Preprocessor, nodeRuntime, tokenBatch } from "../shared/node/index.js";
+import { Backbone, EdgeModel, Preprocessor, directoryFiles, tokenBatch, wasmRuntime } from "../shared/node/index.js";
 import { startEdge, tenantWithKey, type EdgePlatform } from "./helpers/edge-platform.js";
 import { FakeHub } from "./helpers/fake-hub.js";
 import { sentenceTransformersRepo, tmp } from "./helpers/hub-repos.js";
@@ -47,19 +47,21 @@ describe("preset:install from a hub", () => {
   it("downloads, converts, uploads with progress and prints where the preset runs; /v1/embeddings and /embed use its defaults", async () => {
     const r = await install("hf://acme/tiny-e5");
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^installed preset tiny-e5 from hf:\/\/acme\/tiny-e5: 6 files, [\d.]+ KiB\nruns in the edge isolate \(estimated footprint [\d.]+ MiB, isolate budget 128\.0 MiB\)\n$/);
+    expect(r.stdout).toMatch(/^installed preset tiny-e5 from hf:\/\/acme\/tiny-e5: 6 files, [\d.]+ KiB\nruns in the edge isolate \(int8 edge artifact, measured peak [\d.]+ MiB, isolate budget 128\.0 MiB\)\n$/);
+    expect(r.stderr).toMatch(/int8: [\d.]+ MiB of files, pooled cosine 0\.99\d+/); // the edge artifact, checked against the float model
     expect(r.stderr).toMatch(/hf:\/\/acme\/tiny-e5 model-00002-of-00002\.safetensors: /); // download lines
     expect(r.stderr).toMatch(/upload tiny-e5 model\.safetensors: [\d.]+ KiB in /); // upload lines
     const stored = await edge.bucket.get("presets/tiny-e5/edgebone.json");
     expect(JSON.parse(new TextDecoder().decode(await stored!.arrayBuffer()))).toMatchObject({ pooling: "cls", normalize: true, default_prompt_name: "query" });
 
-    // What the model computes for "query: <text>": the [CLS] row, L2-normalised.
+    // What the installed edge artifact computes for "query: <text>" (the library's loader): the [CLS] row, L2-normalised.
     const dir = join(r.presets, "tiny-e5");
-    const backbone = await Backbone.fromPreset(dir);
+    const backbone = await Backbone.fromPreset(dir, { loadWeights: false });
     const pre = await Preprocessor.fromPreset(dir);
     const text = "the quick brown fox";
     const batch = pre.call([`query: ${text}`]);
-    const { sequenceOutput } = await (await backbone.createSession(nodeRuntime({ threads: 1 }))).forward(tokenBatch(batch.tokenIds, batch.paddingMask));
+    const model = await EdgeModel.load(directoryFiles(dir), backbone, wasmRuntime());
+    const { sequenceOutput } = await model.forward(tokenBatch(batch.tokenIds, batch.paddingMask));
     const cls = Array.from(sequenceOutput.data.subarray(0, 64) as Float32Array);
     const norm = Math.hypot(...cls);
     const expected = cls.map((x) => x / norm);

@@ -19,6 +19,7 @@ import { requireTenant } from "./auth.js";
 import type { AppEnv, Db } from "./context.js";
 import * as schema from "./db/schema.js";
 import { ApiError, errorResponse, notFound, unprocessable } from "./errors.js";
+import { isolateWedged } from "./limiter.js";
 import { allowedMethods } from "./http.js";
 import { internalObjects } from "./internal-objects.js";
 import { openApiDocument } from "./openapi.js";
@@ -58,7 +59,12 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.use("*", (c, next) => c.var.services.metrics.middleware(c, next));
   app.use("/v1/*", requireTenant);
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  // 503 while the isolate's admission control is wedged (a slot held far beyond any inference: workers/limiter.ts)
+  app.get("/health", (c) => {
+    const wedged = isolateWedged();
+    if (wedged !== null) throw new ApiError(503, wedged, "isolate_wedged");
+    return c.json({ status: "ok" });
+  });
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.get("/metrics", (c) => c.text(c.var.services.metrics.text(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
 

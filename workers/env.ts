@@ -38,6 +38,10 @@ export interface Env {
   /** Inferences run at once in the isolate (default 2) and how many may wait (default 64) before 429. */
   EDGE_MAX_CONCURRENCY?: string;
   EDGE_MAX_QUEUE?: string;
+  /** Longest wait for an inference slot before 503 queue_timeout, ms (default 30000). */
+  EDGE_QUEUE_TIMEOUT_MS?: string;
+  /** A slot held longer than this (ms, default 60000) means its request died mid-inference: /health answers 503. */
+  EDGE_WEDGED_AFTER_MS?: string;
   /** Largest accepted adapter upload in bytes (default 64 MiB). */
   ADAPTER_MAX_BYTES?: string;
   /** Age in seconds after which the sweeper removes pending uploads and unreferenced objects (default 900). */

@@ -11,6 +11,8 @@ export class ApiError extends Error {
     message: string,
     readonly code: string,
     readonly param: string | null = null,
+    /** Extra response headers (e.g. `Retry-After` of a 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -44,5 +46,5 @@ export function errorBody(path: string, status: number, message: string, code: s
 }
 
 export function errorResponse(c: Context, error: ApiError): Response {
-  return c.json(errorBody(c.req.path, error.status, error.message, error.code, error.param), error.status);
+  return c.json(errorBody(c.req.path, error.status, error.message, error.code, error.param), error.status, error.headers);
 }

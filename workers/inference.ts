@@ -143,6 +143,7 @@ export class Inference {
     let where = placement.where;
     const adapter = this.model.adapter === undefined ? null : await this.adapterRow(this.model.adapter);
     let forward: (batch: TokenBatch) => Promise<Output>;
+    c.header("x-edgebone-backend", where);
     if (where === "isolate") {
       try {
         forward = await this.inIsolate(adapter);
@@ -151,12 +152,12 @@ export class Inference {
         // one; without one the 503 says why.
         if (!(e instanceof IsolateLoadError) || !services.runners.isConfigured(c.env)) throw e;
         where = "runner";
+        c.header("x-edgebone-backend", where);
         forward = this.onRunners(backbone, adapter);
       }
     } else {
       forward = this.onRunners(backbone, adapter);
     }
-    c.header("x-edgebone-backend", where);
     const fallback = services.loadFailure(this.model.preset);
     if (where === "runner" && fallback) c.header("x-edgebone-isolate-failure", fallback.slice(0, 200));
     const t1 = performance.now();

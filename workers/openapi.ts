@@ -43,7 +43,7 @@ export function openApiDocument(): unknown {
       },
     },
     paths: {
-      "/health": { get: { summary: "Liveness", responses: { "200": okJson("ok") } } },
+      "/health": { get: { summary: "Liveness; 503 with the reason when an inference slot is wedged", responses: responses(teiError, okJson("ok"), [503]) } },
       "/info": { get: { summary: "Service information", responses: { "200": okJson("info") } } },
       "/openapi.json": { get: { summary: "This document", responses: { "200": okJson("OpenAPI 3.1") } } },
       "/metrics": {

@@ -81,11 +81,12 @@ async function readStreamInto(body: ReadableStream<Uint8Array>, target: Uint8Arr
     // not a byte stream
   }
   if (byob) {
+    const length = target.byteLength; // each read detaches the view it was given
     let view = target;
-    while (at < view.byteLength) {
+    while (at < length) {
       const { value, done } = await byob.read(view.subarray(at));
       if (!value) break;
-      view = new Uint8Array(value.buffer, value.byteOffset - at, view.byteLength);
+      view = new Uint8Array(value.buffer, value.byteOffset - at, length);
       at += value.byteLength;
       if (done) break;
     }

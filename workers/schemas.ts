@@ -27,13 +27,15 @@ export const embeddingsBody = z
     user: z.string().optional(),
     /** Edgebone extension: cut long texts at the sequence length instead of chunking and pooling them. */
     truncate: z.boolean().optional(),
+    /** Edgebone extension (TEI's name): one of the preset's prompts, prepended to each text. */
+    prompt_name: z.string().min(1).optional(),
   })
   .strict();
 
 export const teiInputs = z.union([z.string(), z.array(z.string()).min(1)]);
 export const teiModel = z.string().min(1).optional();
 export const teiEmbedBody = z
-  .object({ inputs: teiInputs, normalize: z.boolean().optional(), truncate: z.boolean().optional(), dimensions: z.number().int().positive().optional(), model: teiModel })
+  .object({ inputs: teiInputs, normalize: z.boolean().optional(), truncate: z.boolean().optional(), dimensions: z.number().int().positive().optional(), prompt_name: z.string().min(1).optional(), model: teiModel })
   .passthrough();
 export const teiEmbedAllBody = z.object({ inputs: teiInputs, truncate: z.boolean().optional(), model: teiModel }).passthrough();
 export const teiTokenizeBody = z.object({ inputs: teiInputs, add_special_tokens: z.boolean().optional(), model: teiModel }).passthrough();

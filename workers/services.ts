@@ -26,7 +26,7 @@ import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
 import { ApiError, notFound } from "./errors.js";
 import { isPresetName, R2PresetStore } from "./r2-preset-store.js";
-import { Limiter } from "./limiter.js";
+import { limiterFor, type Limiter } from "./limiter.js";
 import { EdgeMetrics } from "./metrics.js";
 import { RunnerBackend } from "./runner-backend.js";
 
@@ -121,7 +121,7 @@ export class Services {
     this.store = new R2PresetStore(bucket);
     this.budgetBytes = numberVar(env.EDGE_MEMORY_BUDGET_MB, 128) * MiB;
     this.models = new AsyncLruCache<LoadedModel>(this.budgetBytes, (m) => m.bytes);
-    this.limiter = new Limiter(numberVar(env.EDGE_MAX_CONCURRENCY, 2), numberVar(env.EDGE_MAX_QUEUE, 64));
+    this.limiter = limiterFor(env);
   }
 
   /** Drops what this isolate cached for a preset (after a re-install; other isolates keep theirs until evicted). */

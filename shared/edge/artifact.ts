@@ -18,6 +18,7 @@ import type { EncoderBackbone, EncoderStage } from "../models/encoder/encoder-ba
 import { planName, type QuantPlan } from "../quant/plan.js";
 import { quantizeEmbedding, QuantizedWeights, type CalibrationStats } from "../quant/weight-encoder.js";
 import { sha256Hex } from "../runner/signing.js";
+import { concatBytes } from "../weights/safetensors.js";
 
 export const EDGE_DIR = "edge/";
 export const EDGE_MANIFEST = `${EDGE_DIR}manifest.json`;
@@ -118,7 +119,7 @@ export async function buildEdgeArtifact(backbone: Backbone, options: EdgeBuildOp
   const files = new Map<string, Uint8Array[]>();
   const ref = async (file: string, chunks: Uint8Array[]) => {
     files.set(file, chunks);
-    return { file, bytes: chunks.reduce((n, c) => n + c.byteLength, 0), sha256: await sha256Hex(concat(chunks)) };
+    return { file, bytes: chunks.reduce((n, c) => n + c.byteLength, 0), sha256: await sha256Hex(concatBytes(chunks)) };
   };
 
   let embedding: EdgeManifest["embedding"] = null;
@@ -190,17 +191,6 @@ function stagePlan(backbone: EncoderBackbone, weights: QuantizedWeights, lookup:
   const stages: EncoderStage[] = [{ embed, blocks: [0, first], lora }];
   for (let from = first; from < layers; from += perStage) stages.push({ embed: null, blocks: [from, Math.min(layers, from + perStage)], lora });
   return stages;
-}
-
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /** The manifest of an artifact's bytes, or an error naming what is wrong with it. */

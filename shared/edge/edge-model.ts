@@ -74,7 +74,8 @@ export class EdgeModel {
     let done = 0;
     // Stage weights are read into one reused buffer: ORT copies them into its heap, so JavaScript never holds more
     // than the largest stage (and makes no garbage per stage for the GC to find later).
-    let scratch: Uint8Array = new Uint8Array(Math.max(...manifest.stages.map((s) => s.data.bytes)));
+    const scratchBytes = Math.max(...manifest.stages.map((s) => s.data.bytes));
+    let scratch: Uint8Array = new Uint8Array(scratchBytes);
     const read = async (ref: FileRef, into?: Uint8Array): Promise<Uint8Array> => {
       const fail = (problem: string) => new EdgeArtifactError(`${files.location}/${ref.file} ${problem}: reinstall the preset`);
       let bytes: Uint8Array;
@@ -84,7 +85,8 @@ export class EdgeModel {
         if (got === null) throw fail("is missing");
         if (got.size !== ref.bytes || !got.data) throw fail(`has ${got.size} bytes, the manifest says ${ref.bytes}: the artifact is truncated or was replaced`);
         bytes = got.data;
-        if (bytes.buffer !== scratch.buffer) scratch = new Uint8Array(bytes.buffer, bytes.byteOffset, scratch.byteLength);
+        // A BYOB read hands the memory back under a new ArrayBuffer (the old one is detached): keep using it.
+        if (bytes.buffer !== scratch.buffer) scratch = new Uint8Array(bytes.buffer, bytes.byteOffset, scratchBytes);
         storedSha256 = got.sha256;
       } else {
         const whole = await files.read(ref.file);
@@ -105,7 +107,7 @@ export class EdgeModel {
       for (const stage of manifest.stages) {
         const used = runtime.memoryBytes?.() ?? 0;
         if (used + stage.data.bytes > limit) {
-          throw new EdgeMemoryError(`loading ${files.location}/${stage.data.file} would take onnxruntime's memory from ${mib(used)} to over ${mib(used + stage.data.bytes)}, beyond the limit of ${mib(limit)}`);
+          throw new EdgeMemoryError(`loading ${files.location}/${stage.data.file} (${mib(stage.data.bytes)}) would grow onnxruntime's memory (${mib(used)}) past the limit of ${mib(limit)}`);
         }
         const graph = await read(stage.graph);
         const data = await read(stage.data, scratch);
@@ -212,4 +214,4 @@ function embeddingTable(entry: NonNullable<EdgeManifest["embedding"]>, bytes: Ui
   };
 }
 
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 1)} MiB`;

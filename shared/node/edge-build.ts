@@ -26,7 +26,8 @@ import {
   type EdgeManifest,
   type Fidelity,
 } from "../index.js";
-import { concat, EDGE_DIR } from "../edge/artifact.js";
+import { EDGE_DIR } from "../edge/artifact.js";
+import { writeFileParts } from "../presets/store.js";
 import { directoryFiles } from "./fs-preset-store.js";
 import { measureEdgeArtifact, type EdgeMeasurement } from "./edge-measure.js";
 import { nodeRuntime, wasmRuntime } from "./runtimes.js";
@@ -84,7 +85,7 @@ export async function writeEdgeArtifact(backbone: Backbone, dir: string, options
     await rm(join(dir, EDGE_DIR), { recursive: true, force: true });
     log(`building the ${name} edge artifact…`);
     const artifact = await buildEdgeArtifact(backbone, { plan, calibration, onnxruntimeWeb: ORT_WEB_VERSION });
-    for (const [file, chunks] of artifact.files) await files.write(file, concat(chunks));
+    for (const [file, chunks] of artifact.files) await writeFileParts(files, file, chunks);
     await files.write(EDGE_MANIFEST, json(artifact.manifest));
 
     const f = await edgeFidelity(files, backbone, batches, reference);

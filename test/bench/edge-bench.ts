@@ -1,100 +1,68 @@
 /**
- * Edge worker benchmark (`npm run bench:edge`): the production entry (workers/index.ts) in workerd (Miniflare, the
- * workerd wrangler dev runs), real local D1/R2, a DistilBERT-architecture preset sized for the 128 MB isolate
- * budget (vocab 8192, 6 layers, hidden 256, 4 heads, FFN 1024; random weights). Reports:
- *  - cold start: first /v1/embeddings after the isolate starts (R2 read, graph build, session creation);
- *  - latency p50/p99 and requests/s of /v1/embeddings (1 × 32 token ids) under 16 concurrent clients;
- *  - peak RSS of the workerd process (VmHWM: the isolate plus the runtime itself).
+ * Edge worker benchmark (`npm run bench:edge`): the production worker under `wrangler dev` (local D1/R2), serving
+ * DistilBERT-base from the isolate through its int8 edge artifact (`demo-distilbert` of `npm start`: the real
+ * architecture, random weights, the demo WordPiece tokenizer). Reports:
+ *  - cold start: the isolate's first /v1/embeddings for the preset (R2 → artifact loaded → first embedding), and
+ *    the second request (warm);
+ *  - latency p50/p99 and requests/s of /v1/embeddings, one row of 128 token ids per request, under 1, 4 and 16
+ *    concurrent clients (one WASM thread serves them all: latency grows with the queue, throughput does not).
+ *
+ *   npm run bench:edge [-- --requests 48] [--preset-dir <a demo-distilbert dir made earlier>]
  */
-import { readFileSync, readdirSync } from "node:fs";
-import { execSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { applyMigrations, edgeWorker } from "../helpers/edge-platform.js";
-import { Miniflare } from "miniflare";
-import { DistilBertBackbone } from "../../shared/node/index.js";
-import { collectPresetFiles } from "../../shared/runner/layout.js";
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { startWranglerPlatform } from "../helpers/wrangler-dev.js";
+import { writeDemoDistilBertBase } from "../../workers/tools/demo-presets.js";
 
-const CLIENTS = 16;
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 800);
-const TOKENS = 32;
-const ADMIN = "bench-admin";
+const { values } = parseArgs({ options: { requests: { type: "string", default: "48" }, "preset-dir": { type: "string" } } });
+const REQUESTS = Number(values.requests);
+const log = (msg: string) => console.error(`[bench:edge] ${msg}`);
+const PRESET = "demo-distilbert";
 
-const options = { ...(await edgeWorker({ ADMIN_TOKEN: ADMIN })), d1Persist: false, r2Persist: false };
+const presetDir = values["preset-dir"];
+const source = presetDir && existsSync(`${presetDir}/edge/manifest.json`) ? presetDir : (dir: string) => writeDemoDistilBertBase(dir, (l) => log(l));
+log("starting wrangler dev and installing the presets…");
+const platform = await startWranglerPlatform({}, 120_000, { [PRESET]: source });
+// 128 token ids: [CLS] … [SEP] of the demo vocabulary (a text's length would depend on its tokenizer)
+const ids = [2, ...Array.from({ length: 126 }, (_, i) => 60 + ((i * 37) % 500)), 3];
 
-const backbone = new DistilBertBackbone({ vocabularySize: 8192, numLayers: 6, numHeads: 4, hiddenDim: 256, intermediateDim: 1024, maxSequenceLength: 512, seed: 3 });
-const files = collectPresetFiles();
-await backbone.saveToPreset(files);
-
-function workerdPids(): number[] {
-  return execSync("ps -eo pid,ppid,args").toString().split("\n").filter((l) => /workerd serve/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+async function embed(): Promise<{ ms: number; status: number; backend: string | null }> {
+  const t0 = performance.now();
+  const res = await fetch(new URL("/v1/embeddings", platform.url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${platform.key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: PRESET, input: [ids] }),
+  });
+  await res.arrayBuffer();
+  return { ms: performance.now() - t0, status: res.status, backend: res.headers.get("x-edgebone-backend") };
 }
-function peakRssMiB(pids: number[]): number {
-  let max = 0;
-  for (const pid of pids) {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      if (m) max = Math.max(max, Number(m[1]) / 1024);
-    } catch {
-      // gone
-    }
+
+try {
+  const cold = await embed();
+  if (cold.status !== 200 || cold.backend !== "isolate") throw new Error(`first request: ${cold.status} on ${cold.backend}: ${platform.logs().slice(-2000)}`);
+  const warm = await embed();
+  const results: Record<string, unknown>[] = [];
+  for (const clients of [1, 4, 16]) {
+    const latencies: number[] = [];
+    const statuses = new Map<number, number>();
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (next++ < REQUESTS) {
+          const r = await embed();
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+          if (r.status === 200) latencies.push(r.ms);
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]);
+    results.push({ clients, requests: REQUESTS, statuses: Object.fromEntries(statuses), p50_ms: q(0.5), p99_ms: q(0.99), requests_per_s: +(latencies.length / seconds).toFixed(2) });
+    log(`${clients} clients done`);
   }
-  return max;
+  console.log(JSON.stringify({ preset: `${PRESET} (DistilBERT-base, int8 edge artifact)`, request: "/v1/embeddings, 1 row × 128 token ids", cold_start_ms: Math.round(cold.ms), warm_ms: Math.round(warm.ms), load: results }, null, 2));
+} finally {
+  await platform.stop();
 }
-
-const before = new Set(workerdPids());
-const mf = new Miniflare(options);
-await mf.ready;
-await applyMigrations(mf);
-const bucket = (await mf.getR2Bucket("BUCKET")) as unknown as { put(key: string, value: Uint8Array): Promise<unknown> };
-for (const [file, bytes] of files.files) await bucket.put(`presets/bench/${file}`, bytes);
-
-const post = async (path: string, token: string, body: unknown) =>
-  mf.dispatchFetch(`http://edge${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-const tenant = (await (await post("/admin/tenants", ADMIN, { name: "bench" })).json()) as { id: string };
-const { key } = (await (await post(`/admin/tenants/${tenant.id}/keys`, ADMIN, {})).json()) as { key: string };
-
-// Cold start: this isolate's first request for the preset (R2 read, graph build, session creation, the request).
-const ids = (seed: number) => [Array.from({ length: TOKENS }, (_, t) => 1 + ((seed * 131 + t * 17) % 8000))];
-let t0 = performance.now();
-let res = await post("/v1/embeddings", key, { model: "bench", input: ids(0) });
-if (res.status !== 200) throw new Error(`bench request failed: ${res.status} ${await res.text()}`);
-await res.arrayBuffer();
-const cold = performance.now() - t0;
-
-for (let i = 0; i < 32; i++) await (await post("/v1/embeddings", key, { model: "bench", input: ids(i) })).arrayBuffer(); // warm-up
-
-const latencies: number[] = [];
-let next = 0;
-t0 = performance.now();
-await Promise.all(
-  Array.from({ length: CLIENTS }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= REQUESTS) return;
-      const s = performance.now();
-      const r = await post("/v1/embeddings", key, { model: "bench", input: ids(i) });
-      await r.arrayBuffer();
-      if (r.status !== 200) throw new Error(`status ${r.status}`);
-      latencies.push(performance.now() - s);
-    }
-  }),
-);
-const seconds = (performance.now() - t0) / 1000;
-latencies.sort((a, b) => a - b);
-const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-const pids = workerdPids().filter((p) => !before.has(p));
-const result = {
-  model: `DistilBERT architecture, ${(backbone.countParams() / 1e6).toFixed(1)}M params (fp32 ${(backbone.countParams() * 4 / 2 ** 20).toFixed(0)} MiB)`,
-  request: `/v1/embeddings, 1 x ${TOKENS} token ids, mean pooling`,
-  clients: CLIENTS,
-  requests: REQUESTS,
-  cold_start_ms: Math.round(cold),
-  p50_ms: +q(0.5).toFixed(1),
-  p99_ms: +q(0.99).toFixed(1),
-  requests_per_s: +(REQUESTS / seconds).toFixed(1),
-  workerd_peak_rss_mib: Math.round(peakRssMiB(pids)),
-  cpus: (await import("node:os")).cpus().length,
-};
-console.log(JSON.stringify(result, null, 2));
-await mf.dispose();

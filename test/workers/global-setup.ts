@@ -5,19 +5,86 @@
  * the golden one (test/fixtures/golden, re-saved in the library's preset layout) with a small WordPiece
  * tokenizer built by test/helpers/tiny-tokenizers.ts; the Gemma preset (config and a tiny SentencePiece
  * tokenizer) and the oversized DistilBERT (config only) are routed to the runner pool, never loaded here.
+ * `edge-*` are small DistilBERTs with int8 edge artifacts (what the isolate loads instead of building graphs):
+ * a good one, whose expected output the library computes here on the same onnxruntime-web build, and broken ones
+ * (a truncated stage, an artifact built for another onnxruntime-web, a manifest whose measured peak is far over
+ * the budget, and one that under-reports its peak).
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { Backbone, GemmaBackbone, loadTokenizer, saveTokenizer, type PresetFiles } from "../../shared/node/index.js";
+import {
+  Backbone,
+  DistilBertBackbone,
+  EDGE_MANIFEST,
+  GemmaBackbone,
+  ORT_WEB_VERSION,
+  buildEdgeArtifact,
+  loadTokenizer,
+  parsePlan,
+  saveTokenizer,
+  type EdgeManifest,
+  type PresetFiles,
+} from "../../shared/node/index.js";
+import { concatBytes as concat } from "../../shared/weights/safetensors.js";
+import { edgeReference } from "../helpers/edge-reference.js";
 import { GOLDEN_DIR } from "../helpers/golden.js";
 import { gemmaStyleModel, wordPieceFiles } from "../helpers/tiny-tokenizers.js";
 
 export type EdgePresets = Record<string, Record<string, string>>;
 
+/** The edge-distilbert preset's output for `batch`, computed by the library in Node. */
+export interface EdgeExpected {
+  tokenIds: number[][];
+  paddingMask: number[][];
+  shape: number[];
+  data: number[];
+}
+
 declare module "vitest" {
   export interface ProvidedContext {
     edgePresets: EdgePresets;
+    edgeExpected: EdgeExpected;
   }
+}
+
+/** A small DistilBERT with its int8 edge artifact, its variants with a broken artifact, and its expected output. */
+async function edgePresets(): Promise<{ presets: Record<string, Map<string, Uint8Array>>; expected: EdgeExpected }> {
+  const backbone = new DistilBertBackbone({ vocabularySize: 1000, numLayers: 3, numHeads: 4, hiddenDim: 64, intermediateDim: 128, maxSequenceLength: 64, seed: 11 });
+  const files = new Map<string, Uint8Array>();
+  await backbone.saveToPreset(collector(files, "memory:edge-distilbert"));
+  files.delete("model.safetensors"); // the isolate never reads the float weights of a preset with an artifact
+  const artifact = await buildEdgeArtifact(backbone, { plan: parsePlan("int8"), stageBytes: 40_000, onnxruntimeWeb: ORT_WEB_VERSION });
+  for (const [file, chunks] of artifact.files) files.set(file, concat(chunks));
+  const withManifest = (manifest: EdgeManifest) => new Map([...files, [EDGE_MANIFEST, new TextEncoder().encode(JSON.stringify(manifest))]]);
+  const good = withManifest(artifact.manifest);
+
+  // onnxruntime-web cannot load inside vitest's own process: the reference runs in a fresh Node process.
+  const dir = mkdtempSync(join(tmpdir(), "edgebone-edge-preset-"));
+  for (const [file, bytes] of good) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), bytes);
+  }
+  const tokenIds = [[2, 17, 99, 512, 3, 0], [2, 5, 6, 7, 8, 3]];
+  const paddingMask = [[1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1]];
+  const out = await edgeReference(dir, { token_ids: tokenIds, padding_mask: paddingMask });
+  rmSync(dir, { recursive: true, force: true });
+
+  const stage = artifact.manifest.stages[1].data.file;
+  const truncated = new Map(good);
+  truncated.set(stage, good.get(stage)!.subarray(0, 1000));
+  const measured = (peak: number) => ({ runtime: `onnxruntime-web ${ORT_WEB_VERSION}`, peak_bytes: { "1x128": peak, "2x128": peak }, wasm_memory_bytes: peak, load_ms: 1, tokens_per_second: { "1x128": 1, "2x128": 1 }, at: "2026-12-01T00:00:00Z" });
+  return {
+    presets: {
+      "edge-distilbert": good,
+      "edge-truncated": truncated,
+      "edge-old-ort": withManifest({ ...artifact.manifest, onnxruntime_web: "1.29.0" }),
+      "edge-heavy": withManifest({ ...artifact.manifest, measured: measured(900 * 2 ** 20) }),
+      "edge-underreported": withManifest({ ...artifact.manifest, measured: measured(2 ** 20) }),
+    },
+    expected: { tokenIds, paddingMask, ...out },
+  };
 }
 
 function collector(files: Map<string, Uint8Array>, location: string): PresetFiles {
@@ -45,7 +112,10 @@ export default async function setup(project: TestProject): Promise<void> {
   const hf = JSON.parse(readFileSync(`${GOLDEN_DIR}distilbert/config.json`, "utf8"));
   const huge = new Map([["config.json", new TextEncoder().encode(JSON.stringify({ ...hf, dim: 2048, hidden_dim: 8192, n_layers: 24, n_heads: 16 }))]]);
 
+  const edge = await edgePresets();
+  project.provide("edgeExpected", edge.expected);
   project.provide("edgePresets", {
+    ...Object.fromEntries(Object.entries(edge.presets).map(([name, files]) => [name, b64(files)])),
     "tiny-distilbert": b64(distilbert),
     "tiny-distilbert-copy": b64(distilbert), // same architecture, another base name
     "tiny-gemma": b64(gemmaTokenizer), // config and tokenizer: routed, tokenized, never loaded here

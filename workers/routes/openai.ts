@@ -27,7 +27,7 @@ export function openAiRoutes(): Hono<AppEnv> {
     const texts = typeof input === "string" ? [input] : input.every((x) => typeof x === "string") ? (input as string[]) : undefined;
     const ids = texts ? undefined : Array.isArray(input[0]) ? (input as number[][]) : [input as number[]];
     const inference = new Inference(c, modelRef(body.model, "model"));
-    const { vectors, tokens } = await embed(inference, { texts, ids, truncate: body.truncate, dimensions: body.dimensions, param: "input" });
+    const { vectors, tokens } = await embed(inference, { texts, ids, truncate: body.truncate, dimensions: body.dimensions, promptName: body.prompt_name, param: "input" });
     const base64 = body.encoding_format === "base64";
     return c.json({
       object: "list",
@@ -53,7 +53,21 @@ export function openAiRoutes(): Hono<AppEnv> {
     }
     const config = isPresetName(preset) ? await c.env.BUCKET.head(presetFileKey(preset, "config.json")) : null;
     if (!config) throw missing();
-    return c.json(presetModel(preset, config.uploaded));
+    // Beyond OpenAI's fields: where the preset runs and how it makes embeddings.
+    const services = c.var.services;
+    const { backbone, where, footprint, edge } = await services.placement(preset);
+    const defaults = await services.embeddingDefaults(preset, backbone);
+    return c.json({
+      ...presetModel(preset, config.uploaded),
+      edgebone: {
+        class_name: backbone.className,
+        backend: where,
+        footprint_bytes: footprint,
+        edge_artifact: edge ? { plan: edge.plan, bytes: edge.total_bytes, measured: edge.measured ?? null } : null,
+        isolate_load_failure: services.loadFailure(preset),
+        embedding: { pooling: defaults.pooling, normalize: defaults.normalize, prompts: defaults.prompts, default_prompt: defaults.defaultPrompt },
+      },
+    });
   });
 
   return openai;

@@ -42,13 +42,15 @@ export function teiRoutes(): Hono<AppEnv> {
       max_batch_tokens: MAX_BATCH_TOKENS,
       edge_memory_budget_mb: Math.round(c.var.services.budgetBytes / (1024 * 1024)),
       loaded_presets: c.var.services.models.size,
+      // onnxruntime-web's WebAssembly memory in this isolate (it grows with loaded models and never shrinks)
+      isolate_wasm_memory_mb: +((c.var.services.options.runtime().memoryBytes?.() ?? 0) / (1024 * 1024)).toFixed(1),
     }),
   );
 
   tei.post("/embed", async (c) => {
     const body = await jsonBody(c, teiEmbedBody);
     const inference = new Inference(c, await teiModel(c, body.model));
-    const { vectors } = await embed(inference, { texts: asList(body.inputs), truncate: body.truncate, dimensions: body.dimensions, normalize: body.normalize, param: "inputs" });
+    const { vectors } = await embed(inference, { texts: asList(body.inputs), truncate: body.truncate, dimensions: body.dimensions, normalize: body.normalize, promptName: body.prompt_name, param: "inputs" });
     return c.json(vectors.map((v) => Array.from(v)));
   });
 
