@@ -117,6 +117,7 @@ export class Batcher {
   /** Round-robin position: the queue served last. */
   private lastServed: string | null = null;
   private running = 0;
+  private jobsRunning = 0;
 
   constructor(private readonly options: BatcherOptions) {}
 
@@ -137,6 +138,11 @@ export class Batcher {
 
   get runningBatches(): number {
     return this.running;
+  }
+
+  /** Jobs in batches that are executing. */
+  get runningJobs(): number {
+    return this.jobsRunning;
   }
 
   submit(queue: string, job: BatchJob): Promise<JobResult> {
@@ -224,6 +230,7 @@ export class Batcher {
     if (!live.length) return;
     const rows = live.reduce((n, p) => n + p.job.rows, 0);
     const length = Math.max(...live.map((p) => p.job.length));
+    this.jobsRunning += live.length;
     try {
       const { outputs, hidden } = await this.options.execute(queue, live.map((p) => p.job));
       const seconds = (Date.now() - started) / 1000;
@@ -231,6 +238,8 @@ export class Batcher {
       live.forEach((p, i) => p.resolve({ data: outputs[i], shape: [p.job.rows, p.job.length, hidden], batchRows: rows, queueMs: started - p.enqueuedAt }));
     } catch (e) {
       for (const p of live) p.reject(e);
+    } finally {
+      this.jobsRunning -= live.length;
     }
   }
 }

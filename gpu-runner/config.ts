@@ -1,5 +1,6 @@
 /** Runner configuration from the environment (`RUNNER_*`), validated with zod; every knob has a default. */
 import { z } from "zod";
+import { RUNNER_URL } from "../shared/runner/discovery.js";
 import { MIN_KEY_LENGTH } from "../shared/runner/signing.js";
 
 /** `1048576`, `512MiB`, `20GiB`, `1.5GB` → bytes. */
@@ -71,7 +72,12 @@ const schema = z.object({
   RUNNER_GPU_DTYPE: z.enum(["float32", "float16", "bfloat16"]).default("float16"),
   /** Presets loaded before the runner reports ready. */
   RUNNER_PRELOAD: list.default([]),
-});
+  /** The edge to announce this runner to (signed heartbeats to /internal/runners); unset: no announcements. */
+  RUNNER_REGISTER_URL: z.string().url().optional(),
+  /** How the edge reaches this runner (http(s)://host:port): required with RUNNER_REGISTER_URL. */
+  RUNNER_ADVERTISE_URL: z.string().regex(RUNNER_URL, "must be http(s)://host[:port] without a path").optional(),
+  RUNNER_HEARTBEAT_INTERVAL_MS: int(100).default(5_000),
+}).refine((env) => !env.RUNNER_REGISTER_URL || env.RUNNER_ADVERTISE_URL, { path: ["RUNNER_ADVERTISE_URL"], message: "is required with RUNNER_REGISTER_URL (the address the edge reaches this runner at)" });
 
 export type RunnerConfig = ReturnType<typeof toConfig>;
 
@@ -107,6 +113,7 @@ function toConfig(env: z.output<typeof schema>) {
     threads: env.RUNNER_THREADS,
     gpuDtype: env.RUNNER_GPU_DTYPE,
     preload: env.RUNNER_PRELOAD,
+    register: env.RUNNER_REGISTER_URL ? { edge: env.RUNNER_REGISTER_URL, url: env.RUNNER_ADVERTISE_URL!, intervalMs: env.RUNNER_HEARTBEAT_INTERVAL_MS } : null,
   };
 }
 

@@ -7,8 +7,8 @@
  */
 import { listSupportedBackends } from "onnxruntime-node";
 import { GemmaBackbone, nodeRuntime, tokenBatch, type FloatDType, type OnnxRuntime } from "../shared/node/index.js";
-import type { RunnerConfig } from "./config.js";
-import type { Logger } from "./log.js";
+import { EXECUTION_PROVIDERS, type RunnerConfig } from "./config.js";
+import { silentLogger, type Logger } from "./log.js";
 
 export interface Execution {
   runtime: OnnxRuntime;
@@ -48,6 +48,15 @@ export async function selectExecution(config: Pick<RunnerConfig, "executionProvi
   if (candidates.length) log.warn(`${message}: falling back to CPU`);
   else log.info(message);
   return { runtime, provider: "cpu", requested, unavailable, weightDtype: "float32" };
+}
+
+/** One provider or an error saying why it is unavailable (no CPU fallback): for benchmarks and `check:gpu`. */
+export async function requireProvider(provider: string, threads: number, gpuDtype: RunnerConfig["gpuDtype"] = "float32"): Promise<Execution> {
+  const requested = EXECUTION_PROVIDERS.find((p) => p === provider);
+  if (!requested || requested === "auto") throw new Error(`provider must be one of cpu, cuda, webgpu, got "${provider}"`);
+  const execution = await selectExecution({ executionProvider: requested, threads, gpuDtype }, silentLogger);
+  if (execution.provider !== requested) throw new Error(`${requested} is unavailable: ${execution.unavailable[requested]}`);
+  return execution;
 }
 
 const describeUnavailable = (u: Record<string, string>) =>

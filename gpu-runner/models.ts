@@ -63,6 +63,8 @@ interface CachedRecord<T> {
 }
 
 const MAX_RECORDS = 10_000;
+/** `max_lora` before any adapter is decoded (its size is unknown until then). */
+const DEFAULT_MAX_ADAPTERS = 64;
 
 export class Models {
   private readonly models: MemoryLru<LoadedModel>;
@@ -100,6 +102,20 @@ export class Models {
 
   get adapterBytes(): number {
     return this.adapters.bytes;
+  }
+
+  /**
+   * Decoded adapters and those being downloaded or decoded, by the first 12 hex digits of their sha256, and how
+   * many the adapter budget holds at the mean size of the decoded ones (every adapter counts once, whatever
+   * preset it was decoded for).
+   */
+  adapterCache(): { running: string[]; waiting: string[]; max: number } {
+    const id = (key: string) => key.slice(key.lastIndexOf("|") + 1, key.lastIndexOf("|") + 13);
+    const running = [...new Set(this.adapters.keys().map(id))];
+    const waiting = [...new Set([...this.decoding.keys()].map(id))].filter((a) => !running.includes(a));
+    const mean = this.adapters.size ? this.adapters.bytes / this.adapters.size : 0;
+    const max = mean > 0 ? Math.max(running.length, Math.floor(this.adapters.budgetBytes / mean)) : DEFAULT_MAX_ADAPTERS;
+    return { running, waiting, max };
   }
 
   /** The preset's current model, loaded if needed, with a reference held: call `release` when done. */

@@ -11,7 +11,7 @@ import type { RunnerConfig } from "./config.js";
 import { ServeError, beforeDeadline } from "./errors.js";
 import type { Execution } from "./execution.js";
 import type { Logger } from "./log.js";
-import { RunnerMetrics } from "./metrics.js";
+import { RunnerMetrics, type EngineState } from "./metrics.js";
 import { Models, type LoadedModel } from "./models.js";
 import type { RunnerStore } from "./object-store.js";
 
@@ -85,6 +85,18 @@ export class Runner {
         m.batchSeconds.observe({ preset: presetOf(key) }, seconds);
       },
     });
+    m.observeEngine(() => this.engineState());
+  }
+
+  /** What an endpoint picker schedules on (RunnerMetrics.observeEngine). */
+  engineState(): EngineState {
+    const running = this.batcher.runningJobs;
+    return {
+      waiting: Math.max(0, this.inflight - running),
+      running,
+      memoryUsage: this.models.modelBytes / this.config.modelMemoryBytes,
+      adapters: this.models.adapterCache(),
+    };
   }
 
   /** Prepares the disk cache and preloads `config.preload`; the runner is then ready. */

@@ -50,17 +50,12 @@ describe("RunnerBackend", () => {
     const { RunnerBackend } = await import("../workers/runner-backend.js");
     const { ApiError } = await import("../workers/errors.js");
     const backend = new RunnerBackend();
-    const env = { DB: null, BUCKET: null as never };
-    expect(() => backend.poolFor(env)).toThrow(ApiError);
-    try {
-      backend.poolFor({ ...env, RUNNER_URLS: "http://127.0.0.1:1" });
-    } catch (e) {
-      expect((e as InstanceType<typeof ApiError>).status).toBe(503);
-      expect((e as InstanceType<typeof ApiError>).code).toBe("no_runner_configured");
-    }
+    const env = { DB: null, BUCKET: null as never, RUNNER_DISCOVERY_INTERVAL_MS: "3600000" };
+    await expect(backend.poolFor(env)).rejects.toThrow(ApiError);
+    await expect(backend.poolFor({ ...env, RUNNER_URLS: "http://127.0.0.1:1" })).rejects.toMatchObject({ status: 503, code: "no_runner_configured" });
     const configured = { ...env, RUNNER_URLS: "http://127.0.0.1:1, http://127.0.0.1:2", RUNNER_SIGNING_KEY: "k".repeat(32) };
-    const pool = backend.poolFor(configured);
-    expect(backend.poolFor(configured)).toBe(pool);
+    const pool = await backend.poolFor(configured);
+    expect(await backend.poolFor(configured)).toBe(pool);
     expect(pool.status().map((r) => r.url)).toEqual(["http://127.0.0.1:1", "http://127.0.0.1:2"]);
   });
 });

@@ -6,78 +6,48 @@
  * mid-stream and no request fails; restarted on its port, it passes the edge's health checks and serves its
  * rendezvous share again; the other is stopped with SIGTERM mid-stream (drain), again without a failed request.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nodeRuntime, type BackboneSession, type LoraAdapter } from "../shared/node/index.js";
-import { RunnerPool, collectPresetFiles, publishPreset, type ForwardRequest, type ObjectStore } from "../shared/runner/index.js";
+import { RunnerPool, type ForwardRequest } from "../shared/runner/index.js";
 import { EdgeStore, StoreUnavailableError } from "../gpu-runner/object-store.js";
 import { importSigningKey, presetRecordKey, signRequest } from "../shared/runner/index.js";
-import { freePort, startEdge, tenantWithKey, type EdgePlatform } from "./helpers/edge-platform.js";
-import { PRESET, SIGNING_KEY, makeFixture, maxDiff, reference, tokens, type Fixture } from "./helpers/runner-fixtures.js";
+import { freePort, type EdgePlatform } from "./helpers/edge-platform.js";
+import { PRESET, SIGNING_KEY, type Fixture } from "./helpers/runner-fixtures.js";
+import { seededEdge, type SeededEdge } from "./helpers/edge-stream.js";
+import { startRunnerProcess, type RunnerProcess } from "./helpers/runner-process.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const ADMIN = "edge-runners-admin-token";
-const ADAPTERS = ["a0", "a1", "a2", "a3", "a4", "a5"];
 
-interface RunnerProcess {
+interface NamedRunner extends RunnerProcess {
   id: string;
-  child: ChildProcess;
-  log: string[];
-  exited: Promise<number | null>;
 }
 
-let fx: Fixture;
-let session: BackboneSession;
+let seeded: SeededEdge;
 let edge: EdgePlatform;
-let apiKey: string;
-let tenantId: string;
+let fx: Fixture;
 let runnerUrls: [string, string];
 /** Every process started (for cleanup); `one` and `two` are the first two runners. */
-const processes: RunnerProcess[] = [];
-let one: RunnerProcess;
-let two: RunnerProcess;
+const processes: NamedRunner[] = [];
+let one: NamedRunner;
+let two: NamedRunner;
 
-async function startRunner(id: string, url: string): Promise<RunnerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "gpu-runner/main.ts"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      RUNNER_HOST: "127.0.0.1",
-      RUNNER_PORT: new URL(url).port,
-      RUNNER_ID: id,
-      RUNNER_SIGNING_KEY: SIGNING_KEY,
-      RUNNER_STORE: new URL("/internal/objects", edge.url).href, // the edge's R2, read through the worker
-      RUNNER_CACHE_DIR: join(fx.dir, `cache-${id}-${processes.length}`),
-      RUNNER_THREADS: "1",
-      RUNNER_PRELOAD: PRESET,
-      RUNNER_DRAIN_TIMEOUT_MS: "10000",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+async function startRunner(id: string, url: string): Promise<NamedRunner> {
+  const proc = await startRunnerProcess({
+    RUNNER_HOST: "127.0.0.1",
+    RUNNER_PORT: new URL(url).port,
+    RUNNER_ID: id,
+    RUNNER_SIGNING_KEY: SIGNING_KEY,
+    RUNNER_STORE: new URL("/internal/objects", edge.url).href, // the edge's R2, read through the worker
+    RUNNER_CACHE_DIR: join(fx.dir, `cache-${id}-${processes.length}`),
+    RUNNER_THREADS: "1",
+    RUNNER_PRELOAD: PRESET,
+    RUNNER_DRAIN_TIMEOUT_MS: "10000",
+  }).catch((e: Error) => {
+    throw new Error(`runner ${id}: ${e.message}`);
   });
-  const log: string[] = [];
-  child.stderr!.on("data", (d) => log.push(String(d)));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`runner ${id} did not start in 60 s:\n${log.join("")}`)), 60_000);
-    let out = "";
-    child.stdout!.on("data", (d) => {
-      out += String(d);
-      if (out.includes("listening on")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then((code) => reject(new Error(`runner ${id} exited with ${code}:\n${log.join("")}`)));
-  });
-  const proc = { id, child, log, exited };
-  processes.push(proc);
-  return proc;
-}
-
-/** Request i of a stream: 1–2 rows of 3–8 tokens, one of the tenant's adapters or (every 7th) the base model. */
-function streamRequest(i: number): { tokenIds: number[][]; adapter: string | null } {
-  return { tokenIds: tokens(1 + (i % 2), 3 + (i % 6), i), adapter: i % 7 === 6 ? null : ADAPTERS[(i * 5) % ADAPTERS.length] };
+  const named = { ...proc, id };
+  processes.push(named);
+  return named;
 }
 
 /** The runner the edge's pool tries first for request i (same URLs, same rendezvous hashing). */
@@ -85,84 +55,16 @@ const owner = (() => {
   let pool: RunnerPool | undefined;
   return (i: number): string => {
     pool ??= new RunnerPool({ runners: runnerUrls, signingKey: SIGNING_KEY });
-    const { tokenIds, adapter } = streamRequest(i);
-    const request: ForwardRequest = { preset: PRESET, token_ids: tokenIds, ...(adapter ? { tenant: tenantId, adapter } : {}) };
+    const { tokenIds, adapter } = seeded.streamRequest(i);
+    const request: ForwardRequest = { preset: PRESET, token_ids: tokenIds, ...(adapter ? { tenant: seeded.tenantId, adapter } : {}) };
     return pool.order(RunnerPool.routingKey(request))[0];
   };
 })();
 
-const refs = new Map<number, Float32Array>();
-async function expected(i: number): Promise<Float32Array> {
-  if (!refs.has(i)) {
-    const { tokenIds, adapter } = streamRequest(i);
-    refs.set(i, await reference(session, tokenIds, tokenIds.map((): LoraAdapter | null => (adapter ? fx.adapters.get(adapter)! : null))));
-  }
-  return refs.get(i)!;
-}
-
-/** One public forward call, float32 binary response. */
-async function forward(i: number): Promise<{ runner: string; attempts: number; data: Float32Array }> {
-  const { tokenIds, adapter } = streamRequest(i);
-  const res = await fetch(new URL(`/v1/models/${PRESET}/forward${adapter ? `?adapter=${adapter}` : ""}`, edge.url), {
-    method: "POST",
-    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", accept: "application/octet-stream" },
-    body: JSON.stringify({ token_ids: tokenIds }),
-  });
-  if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
-  expect(res.headers.get("x-edgebone-backend")).toBe("runner");
-  return { runner: res.headers.get("x-edgebone-runner")!, attempts: Number(res.headers.get("x-edgebone-attempts")), data: new Float32Array(await res.arrayBuffer()) };
-}
-
-interface StreamResult {
-  ok: number;
-  failures: string[];
-  byRunner: Map<string, number>;
-  /** Requests the edge had to retry on another runner. */
-  retried: number;
-  worst: number;
-}
-
-/** Sends requests `from`…`from + count - 1` from `clients` concurrent clients; `onProgress(done)` after each. */
-async function stream(from: number, count: number, clients: number, onProgress: (done: number) => void = () => {}): Promise<StreamResult> {
-  const result: StreamResult = { ok: 0, failures: [], byRunner: new Map(), retried: 0, worst: 0 };
-  let next = from;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < from + count) {
-        const i = next++;
-        try {
-          const out = await forward(i);
-          result.worst = Math.max(result.worst, maxDiff(out.data, await expected(i)));
-          result.byRunner.set(out.runner, (result.byRunner.get(out.runner) ?? 0) + 1);
-          result.ok++;
-          if (out.attempts > 1) result.retried++;
-        } catch (e) {
-          result.failures.push(`request ${i}: ${(e as Error).message}`);
-        }
-        onProgress(++done);
-        await new Promise((r) => setTimeout(r, 10)); // a steady stream, so the edge's health checks run during it
-      }
-    }),
-  );
-  return result;
-}
-
 beforeAll(async () => {
-  fx = await makeFixture(ADAPTERS.length);
-  session = await fx.backbone.createSession(nodeRuntime({ threads: 1 }), { lora: true });
   runnerUrls = [`http://127.0.0.1:${await freePort()}`, `http://127.0.0.1:${await freePort()}`];
-  edge = await startEdge({ ADMIN_TOKEN: ADMIN, RUNNER_URLS: runnerUrls.join(","), RUNNER_SIGNING_KEY: SIGNING_KEY, RUNNER_TIMEOUT_MS: "20000", RUNNER_HEALTH_INTERVAL_MS: "200" });
-  // The preset in the edge's R2 (the layout `npm run preset:install` writes), adapters uploaded by the tenant.
-  const bucket: ObjectStore = { description: "edge R2", get: async () => null, put: async (key, bytes) => void (await edge.bucket.put(key, bytes)) };
-  const files = collectPresetFiles();
-  await fx.backbone.saveToPreset(files);
-  await publishPreset(bucket, PRESET, files.files);
-  ({ key: apiKey, tenantId } = await tenantWithKey(edge.url, ADMIN, "acme"));
-  for (const name of ADAPTERS) {
-    const res = await fetch(new URL(`/v1/adapters/${name}?base=${PRESET}`, edge.url), { method: "PUT", headers: { authorization: `Bearer ${apiKey}` }, body: fx.adapterBytes.get(name)! });
-    expect(res.status, await res.clone().text()).toBe(201);
-  }
+  seeded = await seededEdge({ RUNNER_URLS: runnerUrls.join(","), RUNNER_SIGNING_KEY: SIGNING_KEY, RUNNER_TIMEOUT_MS: "20000", RUNNER_HEALTH_INTERVAL_MS: "200" }, ADMIN);
+  ({ edge, fx } = seeded);
   [one, two] = await Promise.all([startRunner("runner-1", runnerUrls[0]), startRunner("runner-2", runnerUrls[1])]);
 }, 120_000);
 
@@ -177,7 +79,7 @@ describe("the edge with two runners", () => {
     // 1. Both runners serve; results equal the library's own forward pass with each request's adapter.
     // 2. Runner 1 is SIGKILLed after 30 of 90 requests: every request still succeeds (the edge retries on runner 2).
     let killed = false;
-    const first = await stream(0, 90, 4, (done) => {
+    const first = await seeded.stream(0, 90, 4, (done) => {
       if (done === 30 && !killed) {
         killed = true;
         one.child.kill("SIGKILL");
@@ -196,18 +98,18 @@ describe("the edge with two runners", () => {
     const ownedByOne = Array.from({ length: 40 }, (_, k) => 90 + k).filter((i) => owner(i) === runnerUrls[0]);
     expect(ownedByOne.length).toBeGreaterThan(0);
     const deadline = Date.now() + 60_000; // the breaker's cooldown grew while runner 1 was down (≤ 30 s)
-    while ((await forward(ownedByOne[0])).runner !== "runner-1") {
+    while ((await seeded.forward(ownedByOne[0])).runner !== "runner-1") {
       if (Date.now() > deadline) throw new Error("runner 1 never took traffic back");
       await new Promise((r) => setTimeout(r, 250));
     }
-    const second = await stream(90, 40, 4);
+    const second = await seeded.stream(90, 40, 4);
     expect(second.failures).toEqual([]);
     expect(second.worst).toBeLessThan(1e-5);
     expect(second.byRunner.get("runner-1")).toBeGreaterThan(ownedByOne.length / 2);
 
     // 4. Runner 2 gets SIGTERM mid-stream: it drains (in-flight work finishes), exits 0; nothing fails.
     let stopped = false;
-    const third = await stream(130, 40, 4, (done) => {
+    const third = await seeded.stream(130, 40, 4, (done) => {
       if (done === 10 && !stopped) {
         stopped = true;
         two.child.kill("SIGTERM");

@@ -329,3 +329,48 @@ describe("runner pool client", () => {
     expect(() => new RunnerPool({ runners: ["http://x/path"], signingKey: SECRET })).toThrow(/without a path/);
   });
 });
+
+describe("runner pool membership and gateway affinity", () => {
+  const [A, B, C] = ["http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"];
+
+  it("setRunners keeps known runners' breaker state, adds new ones ready, and stops routing to removed ones", async () => {
+    const f = fleet({ [B]: ok, [C]: ok });
+    const p = new RunnerPool({ runners: [A, B], signingKey: SECRET, fetch: f.fetch, retryBackoffMs: 1, failureThreshold: 1 });
+    await p.checkHealth(); // A refuses: out of rotation, breaker open
+    expect(p.status().find((r) => r.url === A)).toMatchObject({ ready: false, breaker: "open" });
+    p.setRunners([C, A]);
+    expect(p.status()).toEqual([expect.objectContaining({ url: C, ready: true, breaker: "closed" }), expect.objectContaining({ url: A, ready: false, breaker: "open" })]);
+    f.calls.length = 0;
+    for (let i = 0; i < 8; i++) expect((await p.forward({ ...request, preset: `p${i}` })).runner).toBe(C);
+    expect(f.calls.some((c) => c.includes(B))).toBe(false);
+    expect(() => p.setRunners([])).toThrow(/at least one/);
+    expect(() => p.setRunners([A, `${A}/`])).toThrow(/listed twice/);
+    expect(() => p.setRunners(["http://x:1/path"])).toThrow(/without a path/);
+  });
+
+  it("echoes the gateway's affinity header per routing key, and sends none before the gateway set one", async () => {
+    const seen: (string | undefined)[] = [];
+    const gateway = "http://gateway:8080";
+    const f = fleet({
+      [gateway]: (init) => {
+        const sent = (init.headers as Record<string, string>)["x-session-token"];
+        seen.push(sent);
+        const response = ok();
+        response.headers.set("x-session-token", sent ?? `pod-for-${JSON.parse(String(init.body)).preset}`);
+        return response;
+      },
+    });
+    const p = new RunnerPool({ runners: [gateway], signingKey: SECRET, fetch: f.fetch, affinityHeader: "X-Session-Token" });
+    await p.forward({ ...request, preset: "p1" });
+    await p.forward({ ...request, preset: "p1" });
+    await p.forward({ ...request, preset: "p2" });
+    await p.forward({ ...request, preset: "p1" });
+    expect(seen).toEqual([undefined, "pod-for-p1", undefined, "pod-for-p1"]);
+    // without the option nothing is remembered or sent
+    seen.length = 0;
+    const plain = new RunnerPool({ runners: [gateway], signingKey: SECRET, fetch: f.fetch });
+    await plain.forward(request);
+    await plain.forward(request);
+    expect(seen).toEqual([undefined, undefined]);
+  });
+});

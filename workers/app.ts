@@ -10,6 +10,7 @@
  *                   /v1/models/:preset/forward            routes/models.ts
  *   TEI             /info, /embed, /embed_all, /tokenize, /decode   routes/tei.ts
  *   runners         GET /internal/objects/<key>           internal-objects.ts (signed)
+ *                   POST /internal/runners                runner-registry.ts (signed heartbeats)
  */
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
@@ -22,6 +23,7 @@ import { isolateWedged } from "./limiter.js";
 import { allowedMethods } from "./http.js";
 import { internalObjects } from "./internal-objects.js";
 import { openApiDocument } from "./openapi.js";
+import { runnerRegistry } from "./runner-registry.js";
 import { adapterRoutes } from "./routes/adapters.js";
 import { adminRoutes } from "./routes/admin.js";
 import { modelRoutes } from "./routes/models.js";
@@ -67,6 +69,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   app.get("/metrics", (c) => c.text(c.var.services.metrics.text(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
 
   app.route("/internal/objects", internalObjects());
+  app.route("/internal/runners", runnerRegistry());
   app.route("/admin", adminRoutes());
   app.route("/v1", adapterRoutes(options.hooks));
   app.route("/v1", openAiRoutes());

@@ -55,6 +55,12 @@ export interface Env {
   RUNNER_TIMEOUT_MS?: string;
   /** Minimum ms between health-check rounds of the runners (default 5000; run in `waitUntil` of a request). */
   RUNNER_HEALTH_INTERVAL_MS?: string;
+  /** Runners announced by heartbeat (D1 `runners`) count for this long after their last one, ms (default 15000). */
+  RUNNER_HEARTBEAT_TTL_MS?: string;
+  /** Minimum ms between reads of the announced runners per isolate (default 5000). */
+  RUNNER_DISCOVERY_INTERVAL_MS?: string;
+  /** Gateway stickiness header echoed per routing key (default x-session-token, the endpoint picker's; empty: off). */
+  RUNNER_AFFINITY_HEADER?: string;
 }
 
 export function numberVar(value: string | undefined, fallback: number): number {

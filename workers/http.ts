@@ -39,7 +39,11 @@ export async function jsonBody<T extends z.ZodType>(c: Context<AppEnv>, schema: 
   if (type !== undefined && !JSON_TYPE.test(type)) {
     throw new ApiError(415, `the body must be JSON, sent with Content-Type: application/json (not ${type})`, "unsupported_media_type");
   }
-  const bytes = await readBody(c, MAX_JSON_BYTES);
+  return parseJson(await readBody(c, MAX_JSON_BYTES), schema, empty);
+}
+
+/** Bytes already read (a signed body) as JSON validated by `schema`, with jsonBody's 400 and 422. */
+export function parseJson<T extends z.ZodType>(bytes: Uint8Array, schema: T, empty?: z.input<T>): z.output<T> {
   let body: unknown = empty;
   if (bytes.byteLength || empty === undefined) {
     try {

@@ -6,25 +6,19 @@
  * The runner's `EdgeStore` (gpu-runner/object-store.ts) is the client; it verifies every object's sha256.
  */
 import { Hono } from "hono";
-import { ADAPTER_PREFIX, PRESET_PREFIX, importSigningKey, isObjectKey, NonceCache, verifyRequest, type SigningKey } from "../shared/runner/index.js";
+import { ADAPTER_PREFIX, PRESET_PREFIX, isObjectKey } from "../shared/runner/index.js";
 import type { AppEnv } from "./context.js";
-import { ApiError, notFound } from "./errors.js";
+import { notFound } from "./errors.js";
+import { runnerSignatureCheck } from "./runner-signature.js";
 
-const SIGNATURE_WINDOW_MS = 60_000;
 const SERVED_PREFIXES = [PRESET_PREFIX, ADAPTER_PREFIX];
 
 export function internalObjects(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const nonces = new NonceCache(100_000);
-  let key: { secret: string; key: Promise<SigningKey> } | null = null;
+  const checkSignature = runnerSignatureCheck();
 
   app.get("/:key{.+}", async (c) => {
-    const secret = c.env.RUNNER_SIGNING_KEY;
-    if (!secret) throw new ApiError(503, "object reads for runners need RUNNER_SIGNING_KEY", "no_runner_configured");
-    if (key?.secret !== secret) key = { secret, key: importSigningKey(secret) };
-    const url = new URL(c.req.url);
-    const verdict = await verifyRequest([await key.key], { method: "GET", path: url.pathname + url.search, header: (name) => c.req.header(name), body: new Uint8Array() }, { windowMs: SIGNATURE_WINDOW_MS, nonces });
-    if (!verdict.ok) throw new ApiError(401, verdict.reason, "bad_signature");
+    await checkSignature(c, new Uint8Array());
     const objectKey = c.req.param("key");
     if (!SERVED_PREFIXES.some((p) => objectKey.startsWith(p)) || !isObjectKey(objectKey)) {
       throw notFound(`no object ${objectKey} (only keys under ${SERVED_PREFIXES.join(" and ")} are served)`, "object_not_found");

@@ -7,3 +7,4 @@ export * from "./signing.js";
 export * from "./tensor-wire.js";
 export * from "./layout.js";
 export * from "./pool.js";
+export * from "./discovery.js";

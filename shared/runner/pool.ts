@@ -1,13 +1,14 @@
 /**
- * The runner pool client (edge side): a fixed runner list from config, periodic health checks (`GET /ready`),
- * rendezvous hashing on (preset, adapters) so the same model and adapters keep landing on the same runner (warm
- * caches), and failover: a runner that refuses, errors, answers 429/503 or is slower than the attempt timeout is
+ * The runner pool client (edge side): a runner list (from config; discovery replaces it with `setRunners`),
+ * periodic health checks (`GET /ready`), rendezvous hashing on (preset, adapters) so the same model and adapters
+ * keep landing on the same runner (warm caches), and failover: a runner that refuses, errors, answers 429/503 or is slower than the attempt timeout is
  * skipped and the request retried on the next runner in rendezvous order, until the request's deadline. A circuit
  * breaker per runner opens after consecutive failures and lets one trial through after a cooldown (half-open);
  * the cooldown doubles while trials keep failing. Uses only `fetch`, WebCrypto and timers: it runs unchanged in
  * workerd and Node.
  */
 import { FORWARD_PATH, HEADERS, adapterName, retryableStatus, rowAdapters, type ErrorBody, type ForwardRequest } from "./protocol.js";
+import { RUNNER_URL } from "./discovery.js";
 import { importSigningKey, signRequest, type SigningKey } from "./signing.js";
 import { decodeTensor, type WireTensor } from "./tensor-wire.js";
 
@@ -35,6 +36,12 @@ export interface PoolOptions {
   now?: () => number;
   /** Called on state changes and failed attempts (logging). */
   onEvent?: (event: PoolEvent) => void;
+  /**
+   * A response header a gateway uses for stickiness (the endpoint picker's session affinity: `x-session-token`):
+   * its last value per routing key is sent with the next request for that key, so a (preset, adapters) pair
+   * keeps reaching the pod whose caches hold it when the pool is one gateway URL.
+   */
+  affinityHeader?: string;
 }
 
 export type PoolEvent =
@@ -52,6 +59,9 @@ export interface PoolResult extends WireTensor {
   /** Rows of the runner batch this request ran in (diagnostics). */
   batchRows: number | null;
 }
+
+/** Routing keys whose gateway affinity token is remembered. */
+const MAX_AFFINITY_KEYS = 10_000;
 
 /** The shortest attempt worth starting when a retry would leave less of the deadline than this. */
 const MIN_ATTEMPT_MS = 50;
@@ -165,15 +175,16 @@ export interface RunnerStatus {
 class AttemptTimeout extends Error {}
 
 export class RunnerPool {
-  private readonly runners: RunnerState[];
-  private readonly options: Required<Omit<PoolOptions, "onEvent" | "signingKey" | "runners">> & Pick<PoolOptions, "onEvent">;
+  private runners: RunnerState[] = [];
+  private readonly options: Required<Omit<PoolOptions, "onEvent" | "signingKey" | "runners" | "affinityHeader">> & Pick<PoolOptions, "onEvent" | "affinityHeader">;
+  /** Routing key → the gateway's affinity token (bounded; oldest dropped first). */
+  private readonly affinity = new Map<string, string>();
   private key: Promise<SigningKey>;
   private timer: ReturnType<typeof setInterval> | null = null;
   /** When `checkHealthIfDue` last started a round; the first request starts none (runners start as ready). */
   private lastHealthRound: number;
 
   constructor(options: PoolOptions) {
-    if (!options.runners.length) throw new Error("runner pool needs at least one runner URL");
     const o = {
       fetch: options.fetch ?? ((url: string, init: RequestInit) => fetch(url, init)),
       deadlineMs: options.deadlineMs ?? 30_000,
@@ -186,17 +197,29 @@ export class RunnerPool {
       retryBackoffMs: options.retryBackoffMs ?? 25,
       now: options.now ?? (() => Date.now()),
       onEvent: options.onEvent,
+      affinityHeader: options.affinityHeader?.toLowerCase(),
     };
     this.options = o;
     this.lastHealthRound = o.now();
-    const urls = options.runners.map((u) => u.replace(/\/+$/, ""));
-    const duplicate = urls.find((u, i) => urls.indexOf(u) !== i);
-    if (duplicate) throw new Error(`runner ${duplicate} is listed twice`);
-    for (const u of urls) if (!/^https?:\/\/[^/]+$/.test(u)) throw new Error(`runner URL "${u}" must be http(s)://host[:port] without a path`);
-    this.runners = urls.map((url) => ({ url, ready: true, breaker: new CircuitBreaker(o.failureThreshold, o.openMs, o.maxOpenMs), lastError: null, checking: false }));
+    this.setRunners(options.runners);
     const k = options.signingKey;
     this.key = typeof k === "string" ? importSigningKey(k) : Promise.resolve(k);
     this.key.catch(() => {}); // reported by the first call that awaits it
+  }
+
+  /**
+   * Replaces the membership (discovery): runners already in the pool keep their health and breaker state, new
+   * ones start as ready, removed ones get no new attempts (requests already trying them finish normally).
+   */
+  setRunners(runners: readonly string[]): void {
+    if (!runners.length) throw new Error("runner pool needs at least one runner URL");
+    const urls = runners.map((u) => u.replace(/\/+$/, ""));
+    const duplicate = urls.find((u, i) => urls.indexOf(u) !== i);
+    if (duplicate) throw new Error(`runner ${duplicate} is listed twice`);
+    for (const u of urls) if (!RUNNER_URL.test(u)) throw new Error(`runner URL "${u}" must be http(s)://host[:port] without a path`);
+    const { failureThreshold, openMs, maxOpenMs } = this.options;
+    const known = new Map(this.runners.map((r) => [r.url, r]));
+    this.runners = urls.map((url) => known.get(url) ?? { url, ready: true, breaker: new CircuitBreaker(failureThreshold, openMs, maxOpenMs), lastError: null, checking: false });
   }
 
   /** Runner URLs in rendezvous (highest random weight) order for a routing key. */
@@ -219,7 +242,8 @@ export class RunnerPool {
     const { now } = this.options;
     const budget = options.deadlineMs ?? request.timeout_ms ?? this.options.deadlineMs;
     const deadline = now() + budget;
-    const ranked = this.ranked(RunnerPool.routingKey(request));
+    const routingKey = RunnerPool.routingKey(request);
+    const ranked = this.ranked(routingKey);
     let attempts = 0;
     let lastError = "no attempt was made";
     let lastWasTimeout = false;
@@ -244,10 +268,11 @@ export class RunnerPool {
         const timeoutMs = Math.max(1, Math.min(this.options.attemptTimeoutMs, remaining));
         const body = JSON.stringify({ ...request, timeout_ms: timeoutMs });
         try {
-          const { status, headers, bytes } = await this.call(runner, "POST", FORWARD_PATH, body, timeoutMs, options.signal);
+          const { status, headers, bytes } = await this.call(runner, "POST", FORWARD_PATH, body, timeoutMs, options.signal, this.affinityHeaders(routingKey));
           if (status === 200) {
             runner.breaker.success();
             runner.ready = true;
+            this.rememberAffinity(routingKey, headers);
             const tensor = decodeTensor((name) => headers.get(name), bytes);
             const rows = headers.get(HEADERS.batchRows);
             return { ...tensor, runner: runner.url, runnerId: headers.get(HEADERS.runner), attempts, batchRows: rows ? Number(rows) : null };
@@ -360,7 +385,21 @@ export class RunnerPool {
     this.options.onEvent?.(event);
   }
 
-  private async call(runner: RunnerState, method: string, path: string, body: string, timeoutMs: number, signal?: AbortSignal) {
+  private affinityHeaders(routingKey: string): Record<string, string> {
+    const header = this.options.affinityHeader;
+    const token = header && this.affinity.get(routingKey);
+    return token ? { [header]: token } : {};
+  }
+
+  private rememberAffinity(routingKey: string, headers: Headers): void {
+    const token = this.options.affinityHeader && headers.get(this.options.affinityHeader);
+    if (!token) return;
+    this.affinity.delete(routingKey);
+    this.affinity.set(routingKey, token);
+    if (this.affinity.size > MAX_AFFINITY_KEYS) this.affinity.delete(this.affinity.keys().next().value!);
+  }
+
+  private async call(runner: RunnerState, method: string, path: string, body: string, timeoutMs: number, signal?: AbortSignal, extraHeaders: Record<string, string> = {}) {
     const signed = await signRequest(await this.key, method, path, body);
     const controller = new AbortController();
     const timeout = new AttemptTimeout(`timeout after ${timeoutMs} ms`);
@@ -370,7 +409,7 @@ export class RunnerPool {
     try {
       const response = await this.options.fetch(`${runner.url}${path}`, {
         method,
-        headers: { ...signed, ...(body ? { "content-type": "application/json" } : {}) },
+        headers: { ...extraHeaders, ...signed, ...(body ? { "content-type": "application/json" } : {}) },
         ...(body ? { body } : {}),
         signal: controller.signal,
       });

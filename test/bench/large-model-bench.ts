@@ -6,11 +6,14 @@
  * the session from it (as the runner does for such presets), and reports build / session times and tokens/s of one
  * batch × --seq forward pass (median of --iterations).
  *
- *   npm run bench:large [-- --layers 4 --batch 1 --seq 128 --iterations 3 --threads 0 --dtype float32]
+ * --provider cuda or webgpu runs it there (and fails if that provider is unavailable; check:gpu).
+ *
+ *   npm run bench:large [-- --layers 4 --batch 1 --seq 128 --iterations 3 --threads 0 --dtype float32 --provider cpu]
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { Backbone, BackboneSession, GemmaBackbone, nodeRuntime, tokenBatch, type FloatDType } from "../../shared/node/index.js";
+import { Backbone, BackboneSession, GemmaBackbone, tokenBatch, type FloatDType } from "../../shared/node/index.js";
+import { requireProvider } from "../../gpu-runner/execution.js";
 
 const { values } = parseArgs({
   options: {
@@ -20,12 +23,15 @@ const { values } = parseArgs({
     iterations: { type: "string", default: "3" },
     threads: { type: "string", default: "0" },
     dtype: { type: "string", default: "float32" },
+    provider: { type: "string", default: "cpu" },
   },
 });
 const log = (msg: string) => console.error(`[bench:large] ${msg}`);
 const threads = Number(values.threads) || availableParallelism();
 const [batch, seq, iterations] = [Number(values.batch), Number(values.seq), Number(values.iterations)];
 
+// Before building gigabytes of weights: fails at once if the provider is unavailable.
+const execution = await requireProvider(values.provider!, threads);
 const full = Backbone.presets.gemma2_2b_en;
 const config = { ...(await GemmaBackbone.fromPreset("gemma2_2b_en", { loadWeights: false })).config, numLayers: Number(values.layers), dtype: values.dtype as FloatDType };
 const backbone = new GemmaBackbone(config);
@@ -38,7 +44,7 @@ if (model instanceof Uint8Array) throw new Error("expected the weights to need e
 log(`graph ${(model.model.byteLength / 1024).toFixed(0)} KiB + external data ${(model.externalData.bytes / 2 ** 30).toFixed(2)} GiB (built in ${(buildMs / 1000).toFixed(1)} s, weights initialised lazily on the way)`);
 
 t = performance.now();
-const session = await BackboneSession.create(backbone, nodeRuntime({ threads }), model);
+const session = await BackboneSession.create(backbone, execution.runtime, model);
 const sessionMs = performance.now() - t;
 log(`session created in ${(sessionMs / 1000).toFixed(1)} s (external data written, onnxruntime-node loaded it)`);
 
@@ -54,6 +60,7 @@ const median = times[Math.floor(times.length / 2)];
 const nonEmbedding = backbone.countParams() - config.vocabularySize * config.hiddenDim;
 const result = {
   architecture: "gemma2_2b_en",
+  provider: values.provider,
   layers: config.numLayers,
   parameters: backbone.countParams(),
   weight_dtype: values.dtype,

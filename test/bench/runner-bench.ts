@@ -11,7 +11,10 @@
  * - 32 concurrent single-row requests with mixed adapters, batched by the runner (closed loop);
  * - the library's own session.forward of batch 32 without the runner, for the runner's overhead.
  *
- *   npm run bench:runner [-- --iterations 3 --seq 128 --threads 0]
+ * --provider runs the runner (and the library baseline) on cuda or webgpu instead of cpu, and fails if that provider
+ * is unavailable rather than measure the CPU fallback; --json prints the results as one JSON object (check:gpu).
+ *
+ *   npm run bench:runner [-- --iterations 3 --seq 128 --threads 0 --provider cpu --json]
  */
 import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
@@ -22,12 +25,20 @@ import { GemmaBackbone, initLora, loraSafetensorsFormat, tokenBatch } from "../.
 import { HEADERS, collectPresetFiles, importSigningKey, publishAdapter, publishPreset, signRequest, type ForwardRequest } from "../../shared/runner/index.js";
 import { createApp } from "../../gpu-runner/app.js";
 import { defaultConfig } from "../../gpu-runner/config.js";
-import { selectExecution } from "../../gpu-runner/execution.js";
+import { requireProvider } from "../../gpu-runner/execution.js";
 import { silentLogger } from "../../gpu-runner/log.js";
 import { LocalDirStore } from "../../gpu-runner/object-store.js";
 import { Runner } from "../../gpu-runner/runner.js";
 
-const { values } = parseArgs({ options: { iterations: { type: "string", default: "3" }, seq: { type: "string", default: "128" }, threads: { type: "string", default: "0" } } });
+const { values } = parseArgs({
+  options: {
+    iterations: { type: "string", default: "3" },
+    seq: { type: "string", default: "128" },
+    threads: { type: "string", default: "0" },
+    provider: { type: "string", default: "cpu" },
+    json: { type: "boolean", default: false },
+  },
+});
 const iterations = Number(values.iterations);
 const seq = Number(values.seq);
 const threads = Number(values.threads) || availableParallelism();
@@ -58,7 +69,7 @@ await backbone.saveToPreset(files);
 await publishPreset(store, "bench_gemma", files.files);
 for (let i = 0; i < 8; i++) await publishAdapter(store, "bench", `a${i}`, await loraSafetensorsFormat.encode(initLora(backbone.loraTargets(), 8, 10 + i, true), backbone));
 
-const execution = await selectExecution({ executionProvider: "cpu", threads, gpuDtype: "float32" }, silentLogger);
+const execution = await requireProvider(values.provider!, threads);
 const runner = await Runner.create(
   defaultConfig({ signingKeys: [KEY], cacheDir: join(dir, "cache"), maxBatchTokens: 32 * seq, maxClientBatchSize: 32, requestTimeoutMs: 600_000, preload: ["bench_gemma"] }),
   { store, execution, log: silentLogger },
@@ -129,18 +140,23 @@ for (let i = -1; i < iterations; i++) {
 load.push(loadavg()[0]);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const base = new Map<number, number>();
-const lines = ["| configuration | rows per executed batch | median latency | tokens/s | vs. no adapter |", "|---|---|---|---|---|"];
-configs.forEach((cfg, c) => {
+const results = configs.map((cfg, c) => {
   const ms = median(times[c]);
-  const tps = (cfg.rows * seq) / (ms / 1000);
-  if (cfg.label.endsWith("no adapter")) base.set(cfg.rows, tps);
-  const distinct = [...new Set(batchRows[c])].sort((a, b) => a - b).join(", ");
-  const vs = cfg.label.includes("adapter") && base.has(cfg.rows) ? `${(tps / base.get(cfg.rows)!).toFixed(2)}×` : "";
-  lines.push(`| ${cfg.label} | ${distinct} | ${ms.toFixed(0)} ms | ${Math.round(tps).toLocaleString("en-US")} | ${vs} |`);
+  return { label: cfg.label, rows: cfg.rows, batch_rows: [...new Set(batchRows[c])].sort((a, b) => a - b), median_ms: Math.round(ms), tokens_per_s: Math.round((cfg.rows * seq) / (ms / 1000)) };
 });
-console.log(`Gemma 2 architecture (hidden 1024, 4 blocks, ${(backbone.countParams() / 1e6).toFixed(1)}M parameters), ${seq} tokens per row, onnxruntime-node CPU ${threads} thread(s), median of ${iterations} rounds (× ${Math.min(...reps)}–${Math.max(...reps)} runs); 1-min load average ${load.map((l) => l.toFixed(2)).join(" → ")}`);
-console.log(lines.join("\n"));
+if (values.json) {
+  console.log(JSON.stringify({ provider: execution.provider, parameters: backbone.countParams(), seq, threads, iterations, load_average: load.map((l) => Number(l.toFixed(2))), results }));
+} else {
+  const base = new Map<number, number>();
+  const lines = ["| configuration | rows per executed batch | median latency | tokens/s | vs. no adapter |", "|---|---|---|---|---|"];
+  for (const r of results) {
+    if (r.label.endsWith("no adapter")) base.set(r.rows, r.tokens_per_s);
+    const vs = r.label.includes("adapter") && base.has(r.rows) ? `${(r.tokens_per_s / base.get(r.rows)!).toFixed(2)}×` : "";
+    lines.push(`| ${r.label} | ${r.batch_rows.join(", ")} | ${r.median_ms} ms | ${r.tokens_per_s.toLocaleString("en-US")} | ${vs} |`);
+  }
+  console.log(`Gemma 2 architecture (hidden 1024, 4 blocks, ${(backbone.countParams() / 1e6).toFixed(1)}M parameters), ${seq} tokens per row, onnxruntime-node ${execution.provider} ${threads} thread(s), median of ${iterations} rounds (× ${Math.min(...reps)}–${Math.max(...reps)} runs); 1-min load average ${load.map((l) => l.toFixed(2)).join(" → ")}`);
+  console.log(lines.join("\n"));
+}
 await direct.release();
 await runner.close();
 rmSync(dir, { recursive: true, force: true });

@@ -77,3 +77,19 @@ export const usage = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.day] })],
 );
+
+/**
+ * Runners that announced themselves (signed heartbeats to `POST /internal/runners`, shared/runner/discovery.ts):
+ * the edge's pool is these plus RUNNER_URLS. A row counts until `expires_at` (last heartbeat + the edge's TTL);
+ * a draining runner deletes its row.
+ */
+export const runners = sqliteTable(
+  "runners",
+  {
+    url: text("url").primaryKey(),
+    runnerId: text("runner_id").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("runners_expires_at_idx").on(t.expiresAt)],
+);
