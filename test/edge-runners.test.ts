@@ -8,11 +8,13 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RunnerPool, type ForwardRequest } from "../shared/runner/index.js";
+import { RunnerPool, collectPresetFiles, presetFileKey, publishPreset, type ForwardRequest, type ObjectStore } from "../shared/runner/index.js";
+import { DistilBertBackbone, EDGE_MANIFEST, ORT_WEB_VERSION, buildEdgeArtifact, nodeRuntime, parsePlan, tokenBatch } from "../shared/node/index.js";
+import { concatBytes } from "../shared/weights/safetensors.js";
 import { EdgeStore, StoreUnavailableError } from "../gpu-runner/object-store.js";
 import { importSigningKey, presetRecordKey, signRequest } from "../shared/runner/index.js";
 import { freePort, type EdgePlatform } from "./helpers/edge-platform.js";
-import { PRESET, SIGNING_KEY, type Fixture } from "./helpers/runner-fixtures.js";
+import { PRESET, SIGNING_KEY, maxDiff, type Fixture } from "./helpers/runner-fixtures.js";
 import { seededEdge, type SeededEdge } from "./helpers/edge-stream.js";
 import { startRunnerProcess, type RunnerProcess } from "./helpers/runner-process.js";
 
@@ -121,6 +123,36 @@ describe("the edge with two runners", () => {
     expect(two.log.join("")).toMatch(/"msg":"drained"/);
     expect(third.byRunner.get("runner-1")).toBeGreaterThan(20);
   }, 240_000);
+});
+
+describe("an edge artifact the isolate cannot load", () => {
+  it("is served by a runner from the preset's float weights, with the isolate's reason in a header", async () => {
+    const preset = "broken-edge";
+    const backbone = new DistilBertBackbone({ vocabularySize: 300, numLayers: 2, numHeads: 2, hiddenDim: 32, intermediateDim: 64, maxSequenceLength: 32, seed: 5 });
+    const files = collectPresetFiles();
+    await backbone.saveToPreset(files);
+    const bucket: ObjectStore = { description: "edge R2", get: async () => null, put: async (key, bytes) => void (await edge.bucket.put(key, bytes)) };
+    await publishPreset(bucket, preset, files.files); // what runners read: config, float weights, record.json
+    const artifact = await buildEdgeArtifact(backbone, { plan: parsePlan("int8"), onnxruntimeWeb: ORT_WEB_VERSION });
+    for (const [file, chunks] of artifact.files) {
+      const bytes = concatBytes(chunks);
+      await edge.bucket.put(presetFileKey(preset, file), file.endsWith(".bin") ? bytes.subarray(0, 100) : bytes); // truncated weights
+    }
+    await edge.bucket.put(presetFileKey(preset, EDGE_MANIFEST), new TextEncoder().encode(JSON.stringify(artifact.manifest)));
+
+    const ids = [[2, 40, 41, 42, 3]];
+    const res = await fetch(new URL(`/v1/models/${preset}/forward`, edge.url), {
+      method: "POST",
+      headers: { authorization: `Bearer ${seeded.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ token_ids: ids }),
+    });
+    const body = (await res.json()) as { sequence_output: { data: number[] } };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(res.headers.get("x-edgebone-backend")).toBe("runner");
+    expect(res.headers.get("x-edgebone-isolate-failure")).toMatch(/embedding\.bin has 100 bytes, the manifest says \d+: the artifact is truncated/);
+    const want = (await (await backbone.createSession(nodeRuntime({ threads: 1 }))).forward(tokenBatch(ids))).sequenceOutput.data as Float32Array;
+    expect(maxDiff(Float32Array.from(body.sequence_output.data), want)).toBeLessThan(1e-5);
+  });
 });
 
 describe("the edge's object route for runners (/internal/objects)", () => {

@@ -26,6 +26,8 @@ export interface SeededEdge {
   edge: EdgePlatform;
   fx: Fixture;
   tenantId: string;
+  /** The tenant's API key. */
+  apiKey: string;
   /** Request i of a stream: 1–2 rows of 3–8 tokens, one of the tenant's adapters or (every 7th) the base model. */
   streamRequest(i: number): { tokenIds: number[][]; adapter: string | null };
   /** One public forward call (float32 binary response), served by a runner. */
@@ -93,5 +95,5 @@ export async function seededEdge(bindings: Record<string, string>, adminToken: s
     );
     return result;
   };
-  return { edge, fx, tenantId, streamRequest, forward, stream };
+  return { edge, fx, tenantId, apiKey, streamRequest, forward, stream };
 }

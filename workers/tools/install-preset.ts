@@ -52,32 +52,48 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
+/** PUTs are idempotent (same bytes, same sha256): a dropped connection or a 503 is retried a few times. */
+const ATTEMPTS = 3;
+
 async function put(options: InstallOptions, file: string, body: Uint8Array | string, size: number, sha256: string): Promise<void> {
   const url = `${options.url.replace(/\/+$/, "")}/admin/presets/${encodeURIComponent(options.name)}/${file.split("/").map(encodeURIComponent).join("/")}`;
-  let payload: ReadableStream<Uint8Array> | Uint8Array;
-  if (typeof body === "string") {
-    let sent = 0;
-    const stream = Readable.toWeb(createReadStream(body, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>;
-    payload = stream.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          sent += chunk.byteLength;
-          options.onProgress?.(file, sent, size);
-          controller.enqueue(chunk);
-        },
-      }),
-    );
-  } else {
-    payload = body as Uint8Array<ArrayBuffer>;
+  for (let attempt = 1; ; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${options.token}`, "content-length": String(size), "x-sha256": sha256, "content-type": "application/octet-stream" },
+        body: typeof body === "string" ? fileStream(options, file, body, size) : (body as Uint8Array<ArrayBuffer>),
+        duplex: "half",
+      } as RequestInit);
+    } catch (e) {
+      if (attempt < ATTEMPTS) continue;
+      throw new Error(`PUT ${file}: ${(e as Error).message}`);
+    }
+    if (response.ok) break;
+    const text = await response.text();
+    // 503: a restarting `wrangler dev` (it asks for exactly this retry) or a busy edge
+    if (response.status === 503 && attempt < ATTEMPTS) {
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+      continue;
+    }
+    throw new Error(`PUT ${file}: ${response.status} ${text}`);
   }
-  const response = await fetch(url, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${options.token}`, "content-length": String(size), "x-sha256": sha256, "content-type": "application/octet-stream" },
-    body: payload,
-    duplex: "half",
-  } as RequestInit);
-  if (!response.ok) throw new Error(`PUT ${file}: ${response.status} ${await response.text()}`);
   if (typeof body !== "string") options.onProgress?.(file, size, size);
+}
+
+/** A file's bytes as a stream, reporting progress. */
+function fileStream(options: InstallOptions, file: string, path: string, size: number): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return (Readable.toWeb(createReadStream(path, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        sent += chunk.byteLength;
+        options.onProgress?.(file, sent, size);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
 }
 
 /** Uploads every file, then record.json; returns the record. */
