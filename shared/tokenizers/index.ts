@@ -18,7 +18,7 @@ export {
   type RowSource,
   type Truncation,
 } from "./preprocessor.js";
-export { loadTokenizer, openPreset, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
+export { openPreset, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
 export {
   bpeMerges,
   encodeSentencePieceModel,
@@ -33,6 +33,7 @@ export {
   RobertaTokenizer,
   Tokenizer,
   XLMRobertaTokenizer,
+  loadTokenizer,
   type DecodeOptions,
   type EncodeOptions,
   type Encoding,

@@ -17,8 +17,8 @@ import { getDefaultPresetStore, hasFile, PresetNotFoundError, writeJson, type Pr
 import { FAMILIES } from "./families.js";
 import { importTokenizer, type ImportOptions } from "./assets.js";
 import { TokenizerError } from "./errors.js";
-import { CANONICAL_TOKENIZER_FILE } from "./tokenizer-json.js";
-import { Tokenizer } from "./tokenizer.js";
+import { CANONICAL_TOKENIZER_FILE, type TokenizerJson } from "./tokenizer-json.js";
+import type { Tokenizer, TokenizerAssets } from "./tokenizer.js";
 
 export interface TokenizerPresetOptions extends ImportOptions {
   store?: PresetStore;
@@ -49,10 +49,17 @@ export async function openPreset(preset: string, store: PresetStore = getDefault
   );
 }
 
-export async function loadTokenizer(preset: string | PresetFiles, options: TokenizerPresetOptions = {}): Promise<Tokenizer> {
+/**
+ * A preset's tokenizer files, imported into one canonical tokenizer.json (assets.ts); `where` names the file it came
+ * from. `loadTokenizer` (tokenizer.ts) builds the Tokenizer, so this module never needs the class itself.
+ */
+export async function importPresetTokenizer(
+  preset: string | PresetFiles,
+  options: TokenizerPresetOptions = {},
+): Promise<{ json: TokenizerJson; assets: TokenizerAssets; where: string }> {
   const files = typeof preset === "string" ? await openPreset(preset, options.store, options.download ?? !options.store) : preset;
   const { json, assets, sources } = await importTokenizer(files, options);
-  return Tokenizer.fromJson(json, assets, `${files.location}/${sources[0]}`);
+  return { json, assets, where: `${files.location}/${sources[0]}` };
 }
 
 export interface SavedTokenizer {

@@ -6,7 +6,7 @@
 import { FAMILIES, type FamilySpec, type SpecialRole, type TokenizerFamily } from "./families.js";
 import { TokenizerEngine, append } from "./engine.js";
 import { InputError, TokenizerError } from "./errors.js";
-import { loadTokenizer, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
+import { importPresetTokenizer, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
 import { parseTokenizerJson, serializeTokenizerJson, type EdgeboneMeta, type TokenizerJson } from "./tokenizer-json.js";
 import type { PresetFiles, PresetStore } from "../presets/store.js";
 
@@ -242,9 +242,15 @@ export class GemmaTokenizer extends Tokenizer {
 
 type TokenizerClass = new (json: TokenizerJson, assets?: TokenizerAssets, where?: string, source?: Uint8Array) => Tokenizer;
 
-export const TOKENIZER_CLASSES: Record<TokenizerFamily, TokenizerClass> = {
+const TOKENIZER_CLASSES: Record<TokenizerFamily, TokenizerClass> = {
   distil_bert: DistilBertTokenizer,
   roberta: RobertaTokenizer,
   xlm_roberta: XLMRobertaTokenizer,
   gemma: GemmaTokenizer,
 };
+
+/** Loads the tokenizer of a preset (see `Tokenizer.fromPreset`; `options.family` restricts the family). */
+export async function loadTokenizer(preset: string | PresetFiles, options: TokenizerPresetOptions = {}): Promise<Tokenizer> {
+  const { json, assets, where } = await importPresetTokenizer(preset, options);
+  return Tokenizer.fromJson(json, assets, where);
+}

@@ -5,7 +5,8 @@
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { presetFileKey } from "../../shared/runner/layout.js";
-import { newKey, requireAdmin, sha256Hex } from "../auth.js";
+import { sha256Hex } from "../../shared/runner/signing.js";
+import { newKey, requireAdmin } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import * as schema from "../db/schema.js";
 import { ApiError, badRequest, notFound, unprocessable } from "../errors.js";
