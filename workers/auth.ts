@@ -37,13 +37,13 @@ function bearer(header: string | undefined): string | null {
   return m ? m[1] : null;
 }
 
-/** Tenant routes: 401 without a key or with an unknown one, 403 for a revoked key. Sets `tenantId`. */
+/** Tenant routes: 401 without a key or with an unknown one, 403 for a revoked key. Sets `tenantId`, `keyId`, `tenantLimits`. */
 export const requireTenant: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("authorization"));
   if (!token) throw new ApiError(401, "missing API key: send Authorization: Bearer <key>", "missing_api_key");
   const hash = await sha256Hex(token);
   const rows = await c.var.db
-    .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, revokedAt: apiKeys.revokedAt })
+    .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, revokedAt: apiKeys.revokedAt, requestsPerSecond: tenants.requestsPerSecond, tokensPerDay: tenants.tokensPerDay })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(eq(apiKeys.hash, hash))
@@ -53,6 +53,7 @@ export const requireTenant: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (row.revokedAt !== null) throw new ApiError(403, "this API key has been revoked", "revoked_api_key");
   c.set("tenantId", row.tenantId);
   c.set("keyId", row.keyId);
+  c.set("tenantLimits", { requestsPerSecond: row.requestsPerSecond, tokensPerDay: row.tokensPerDay }); // the tenant's own quota (workers/quota.ts)
   await next();
 };
 

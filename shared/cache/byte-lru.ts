@@ -7,7 +7,7 @@
  * - `put`: a soft budget (the isolate's caches): the entry is always stored and older idle entries make way, so an
  *   entry larger than the whole budget is still kept until the next insert.
  */
-export interface ByteLruOptions<V> {
+interface ByteLruOptions<V> {
   /** Entries that must not be evicted right now. */
   busy?: (value: V) => boolean;
   /** Called for each entry evicted to make room (not for `delete`). */
