@@ -50,18 +50,12 @@ describe("ByteLru", () => {
 describe("SingleFlight", () => {
   it("shares one running load per key and forgets it once settled, failures included", async () => {
     const flights = new SingleFlight<number>();
-    let loads = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const load = async () => {
-      loads++;
-      await gate;
-      return loads;
-    };
-    const all = Promise.all(Array.from({ length: 8 }, () => flights.run("k", load)));
-    expect(flights.has("k")).toBe(true);
-    release();
-    expect(await all).toEqual(Array(8).fill(1));
+    const started: ((value: number) => void)[] = [];
+    const load = () => new Promise<number>((resolve) => started.push(resolve));
+    const callers = Promise.all(Array.from({ length: 8 }, () => flights.run("k", load)));
+    expect([flights.has("k"), started.length]).toEqual([true, 1]);
+    started[0](1);
+    expect(await callers).toEqual(Array(8).fill(1));
     expect(flights.has("k")).toBe(false);
     await expect(flights.run("k", async () => Promise.reject(new Error("store down")))).rejects.toThrow("store down");
     expect(flights.has("k")).toBe(false);
