@@ -111,7 +111,7 @@ export class Models {
   adapterCache(): { running: string[]; waiting: string[]; max: number } {
     const id = (key: string) => key.slice(key.lastIndexOf("|") + 1, key.lastIndexOf("|") + 13);
     const running = [...new Set(this.adapters.keys().map(id))];
-    const waiting = [...new Set([...this.decoding.keys()].map(id))].filter((a) => !running.includes(a));
+    const waiting = [...new Set(this.decoding.keys().map(id))].filter((a) => !running.includes(a));
     const mean = this.adapters.size ? this.adapters.bytes / this.adapters.size : 0;
     const max = mean > 0 ? Math.max(running.length, Math.floor(this.adapters.budgetBytes / mean)) : DEFAULT_MAX_ADAPTERS;
     return { running, waiting, max };

@@ -53,7 +53,7 @@ describe("SingleFlight", () => {
     const started: ((value: number) => void)[] = [];
     const load = () => new Promise<number>((resolve) => started.push(resolve));
     const callers = Promise.all(Array.from({ length: 8 }, () => flights.run("k", load)));
-    expect([flights.has("k"), started.length]).toEqual([true, 1]);
+    expect([flights.has("k"), flights.keys(), started.length]).toEqual([true, ["k"], 1]);
     started[0](1);
     expect(await callers).toEqual(Array(8).fill(1));
     expect(flights.has("k")).toBe(false);

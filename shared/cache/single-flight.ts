@@ -11,6 +11,11 @@ export class SingleFlight<V> {
     return this.running.has(key);
   }
 
+  /** Keys whose load is running. */
+  keys(): string[] {
+    return [...this.running.keys()];
+  }
+
   /**
    * The running load of `key`, or a new one from `load`. `commit` runs with the value of a load that is still
    * the key's current one when it succeeds (not `forget`-ten meanwhile), before any caller sees the value.

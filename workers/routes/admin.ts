@@ -17,12 +17,15 @@ import { keyBody, limitsBody, tenantBody } from "../schemas.js";
 
 const FILE_PART = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
-async function tenantLimits(c: Context<AppEnv>, tenantId: string) {
+const tenantNotFound = (id: string) => notFound(`tenant "${id}" not found`, "tenant_not_found");
+
+/** The admin view of a tenant's quota: its own limits, the defaults, those in force, today's usage (D1). */
+async function limitsView(c: Context<AppEnv>, tenantId: string) {
   const [tenant] = await c.var.db
     .select({ requestsPerSecond: schema.tenants.requestsPerSecond, tokensPerDay: schema.tenants.tokensPerDay })
     .from(schema.tenants)
     .where(eq(schema.tenants.id, tenantId));
-  if (!tenant) throw notFound(`tenant "${tenantId}" not found`, "tenant_not_found");
+  if (!tenant) throw tenantNotFound(tenantId);
   const day = utcDay(Date.now());
   const [usage] = await c.var.db
     .select({ requests: schema.usage.requests, tokens: schema.usage.tokens })
@@ -55,7 +58,7 @@ export function adminRoutes(): Hono<AppEnv> {
     const tenantId = c.req.param("id");
     const { name } = await jsonBody(c, keyBody, {});
     const tenant = await c.var.db.select({ id: schema.tenants.id }).from(schema.tenants).where(eq(schema.tenants.id, tenantId)).limit(1);
-    if (!tenant.length) throw notFound(`tenant "${tenantId}" not found`, "tenant_not_found");
+    if (!tenant.length) throw tenantNotFound(tenantId);
     const { key, prefix } = newKey();
     const row = { id: crypto.randomUUID(), tenantId, name: name ?? null, prefix, hash: await sha256Hex(key), createdAt: Date.now() };
     await c.var.db.insert(schema.apiKeys).values(row);
@@ -65,15 +68,15 @@ export function adminRoutes(): Hono<AppEnv> {
 
   // A tenant's quota limits (workers/quota.ts): its own (null: the default), the defaults, what is in force, and
   // today's usage from D1. Enforced from the tenant's next request on, in every isolate.
-  admin.get("/tenants/:id/limits", async (c) => c.json(await tenantLimits(c, c.req.param("id"))));
+  admin.get("/tenants/:id/limits", async (c) => c.json(await limitsView(c, c.req.param("id"))));
 
   admin.put("/tenants/:id/limits", async (c) => {
     const tenantId = c.req.param("id");
     const body = await jsonBody(c, limitsBody);
     const own = { requestsPerSecond: body.requests_per_second ?? null, tokensPerDay: body.tokens_per_day ?? null };
     const rows = await c.var.db.update(schema.tenants).set(own).where(eq(schema.tenants.id, tenantId)).returning({ id: schema.tenants.id });
-    if (!rows.length) throw notFound(`tenant "${tenantId}" not found`, "tenant_not_found");
-    return c.json(await tenantLimits(c, tenantId));
+    if (!rows.length) throw tenantNotFound(tenantId);
+    return c.json(await limitsView(c, tenantId));
   });
 
   admin.delete("/keys/:id", async (c) => {
