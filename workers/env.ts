@@ -2,6 +2,8 @@
  * Worker bindings and vars (wrangler.toml). The binding types are the small structural subset of
  * Cloudflare's D1 and R2 APIs the worker uses, so the project needs no global workers-types.
  */
+import type { Admission, AdmitRequest } from "./tenant-quota.js";
+
 export interface R2ObjectLike {
   key: string;
   size: number;
@@ -27,10 +29,10 @@ export interface R2BucketLike {
 }
 
 /** The TenantQuota Durable Object namespace (workers/tenant-quota.ts), called over Workers RPC. */
-export interface TenantQuotaNamespace {
+interface TenantQuotaNamespace {
   idFromName(name: string): unknown;
   get(id: unknown): {
-    admit(request: import("./tenant-quota.js").AdmitRequest): Promise<import("./tenant-quota.js").Admission>;
+    admit(request: AdmitRequest): Promise<Admission>;
     settle(reservation: string, day: string, tokens: number): Promise<void>;
   };
 }

@@ -37,7 +37,7 @@ export {
   type DecodeOptions,
   type EncodeOptions,
   type Encoding,
-  type TokenizerAssets,
 } from "./tokenizer.js";
+export type { TokenizerAssets } from "./assets.js";
 export { byteBpeTokenizerJson, parseMerges, parseVocabJson } from "./byte-bpe.js";
 export { parseVocabTxt, wordPieceTokenizerJson } from "./wordpiece.js";

@@ -14,11 +14,10 @@ import { builtinPresets } from "../backbone/registry.js";
 import { parsePresetHandle } from "../presets/handles.js";
 import { openHubPreset } from "../presets/hub.js";
 import { getDefaultPresetStore, hasFile, PresetNotFoundError, writeJson, type PresetFiles, type PresetStore } from "../presets/store.js";
-import { FAMILIES } from "./families.js";
-import { importTokenizer, type ImportOptions } from "./assets.js";
+import { FAMILIES, type TokenizerFamily } from "./families.js";
+import { importTokenizer, type ImportOptions, type TokenizerAssets } from "./assets.js";
 import { TokenizerError } from "./errors.js";
 import { CANONICAL_TOKENIZER_FILE, type TokenizerJson } from "./tokenizer-json.js";
-import type { Tokenizer, TokenizerAssets } from "./tokenizer.js";
 
 export interface TokenizerPresetOptions extends ImportOptions {
   store?: PresetStore;
@@ -51,7 +50,7 @@ export async function openPreset(preset: string, store: PresetStore = getDefault
 
 /**
  * A preset's tokenizer files, imported into one canonical tokenizer.json (assets.ts); `where` names the file it came
- * from. `loadTokenizer` (tokenizer.ts) builds the Tokenizer, so this module never needs the class itself.
+ * from. `loadTokenizer` (tokenizer.ts) builds the Tokenizer: this module never imports the class.
  */
 export async function importPresetTokenizer(
   preset: string | PresetFiles,
@@ -70,9 +69,17 @@ export interface SavedTokenizer {
   kerasIncomplete?: string;
 }
 
+/** What saving needs of a `Tokenizer` (tokenizer.ts, which imports this module: structural, so no loop). */
+interface SavableTokenizer {
+  readonly family: TokenizerFamily;
+  readonly assets: TokenizerAssets;
+  toJson(): Uint8Array;
+  kerasConfig(): Record<string, unknown>;
+}
+
 /** Writes the canonical tokenizer and KerasHub's config and assets (see the module comment). */
 export async function saveTokenizer(
-  tokenizer: Tokenizer,
+  tokenizer: SavableTokenizer,
   target: string | PresetFiles,
   store: PresetStore = getDefaultPresetStore(),
 ): Promise<SavedTokenizer> {

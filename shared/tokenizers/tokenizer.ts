@@ -3,6 +3,7 @@
  * XLMRobertaTokenizer, GemmaTokenizer), each built from one canonical tokenizer.json. Text → ids with
  * offsets, ids → text, special tokens, and KerasHub-compatible saving.
  */
+import type { TokenizerAssets } from "./assets.js";
 import { FAMILIES, type FamilySpec, type SpecialRole, type TokenizerFamily } from "./families.js";
 import { TokenizerEngine, append } from "./engine.js";
 import { InputError, TokenizerError } from "./errors.js";
@@ -31,9 +32,6 @@ export interface DecodeOptions {
   /** Drop special tokens from the text. Default false. */
   skipSpecialTokens?: boolean;
 }
-
-/** Extra files a tokenizer carries for KerasHub (`assets/tokenizer/<name>`), e.g. the SentencePiece proto. */
-export type TokenizerAssets = Record<string, Uint8Array>;
 
 export abstract class Tokenizer {
   static readonly family: TokenizerFamily;
