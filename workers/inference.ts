@@ -147,7 +147,11 @@ export class Inference {
       used = tokens;
       return output;
     } finally {
-      await quota.settle(used); // before the response: a client that has its answer sees its usage counted
+      // after the response (waitUntil): until it lands the tokens stay reserved, so the budget still holds
+      const settled = quota.settle(used);
+      const background = backgroundWork(this.c);
+      if (background) background(settled);
+      else await settled;
     }
   }
 

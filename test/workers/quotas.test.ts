@@ -13,8 +13,13 @@ import { ADMIN, PRESET, call, d1Rows, tenantWithKey, type Reply, type Tenant } f
 const IDS = [[2, 19, 20, 3]]; // 4 tokens
 const TOKENS = 4;
 
-const forward = (t: Tenant) => call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body: { token_ids: IDS } });
-const embed = (t: Tenant) => call("POST", "/embed", { key: t.key, body: { model: PRESET, inputs: "the quick brown fox" } });
+/**
+ * Inference calls go to the worker's fetch handler with the real bindings and wait for its waitUntil work, where
+ * a request settles its tokens after the response: each call's usage is settled before the next one.
+ */
+const settled = { env };
+const forward = (t: Tenant, path = `/v1/models/${PRESET}/forward`) => call("POST", path, { key: t.key, body: { token_ids: IDS }, ...settled });
+const embed = (t: Tenant) => call("POST", "/embed", { key: t.key, body: { model: PRESET, inputs: "the quick brown fox" }, ...settled });
 const limits = (tenantId: string) => call("GET", `/admin/tenants/${tenantId}/limits`, { key: ADMIN });
 const setLimits = (tenantId: string, body: unknown) => call("PUT", `/admin/tenants/${tenantId}/limits`, { key: ADMIN, body });
 
@@ -98,7 +103,7 @@ describe("enforcement", () => {
     expect(await usage(a.tenantId)).toEqual([{ day: "2026-03-10", requests: 2, tokens: 2 * TOKENS }]);
     expect(await usage(b.tenantId)).toEqual([{ day: "2026-03-10", requests: 3, tokens: 3 * TOKENS }]);
     // a request larger than the whole budget says so
-    const big = await call("POST", `/v1/models/${PRESET}/forward`, { key: b.key, body: { token_ids: [Array(401).fill(5)] } });
+    const big = await call("POST", `/v1/models/${PRESET}/forward`, { key: b.key, body: { token_ids: [Array(401).fill(5)] }, ...settled });
     expectOpenAi429(big, "tokens_per_day_exceeded", /^this request's 401 tokens exceed this tenant's whole daily budget of 400 tokens/);
   });
 
@@ -156,7 +161,7 @@ describe("enforcement", () => {
 
   it("a request that fails after admission releases its tokens", async () => {
     const t = await tenantWithLimits("release", { tokens_per_day: TOKENS });
-    const failed = await call("POST", `/v1/models/${PRESET}/forward?adapter=missing`, { key: t.key, body: { token_ids: IDS } });
+    const failed = await forward(t, `/v1/models/${PRESET}/forward?adapter=missing`);
     expect(failed.status).toBe(404); // admitted, then the adapter lookup failed
     expect((await forward(t)).status).toBe(200);
     expect((await forward(t)).status).toBe(429);
