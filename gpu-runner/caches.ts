@@ -5,8 +5,8 @@
  *   adapter or preset is a new file and a stale one can never be served. A download streams to a temporary file
  *   while hashing; only a download whose size and sha256 match the record is renamed into the cache. Objects in
  *   use (leased) are never deleted, so the budget can be exceeded by at most the objects being read.
- * - `MemoryLru`: decoded things (loaded models, adapters) by key and size; an entry the owner reports busy is
- *   skipped by eviction.
+ *
+ * Decoded things (loaded models, adapters) live in `ByteLru`s (shared/cache/byte-lru.ts, also the worker's).
  *
  * Failures are never cached: a missing or corrupt object is retried from the store on the next request.
  */
@@ -16,6 +16,8 @@ import { mkdir, readdir, rename, rm, stat, unlink, utimes } from "node:fs/promis
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
+import { ByteLru } from "../shared/cache/byte-lru.js";
+import { SingleFlight } from "../shared/cache/single-flight.js";
 import type { ObjectRecord } from "../shared/runner/protocol.js";
 import { ServeError } from "./errors.js";
 import type { ObjectStream } from "./object-store.js";
@@ -32,16 +34,18 @@ export interface Lease {
 }
 
 interface DiskEntry {
-  size: number;
+  /** Readers holding the file. */
   leases: number;
 }
 
 const SHA = /^[0-9a-f]{64}$/;
 
 export class DiskCache {
-  private readonly entries = new Map<string, DiskEntry>(); // LRU order: oldest first
-  private readonly downloads = new Map<string, Promise<void>>();
-  private total = 0;
+  /** Cached files by sha256, least recently used first; leased ones are never evicted. */
+  private readonly files: ByteLru<DiskEntry>;
+  private readonly downloads = new SingleFlight<void>();
+  /** Deletions of evicted files not yet awaited. */
+  private unlinks: Promise<void>[] = [];
   private readonly tmpDir: string;
 
   constructor(
@@ -50,6 +54,13 @@ export class DiskCache {
     private readonly events: CacheEvents = {},
   ) {
     this.tmpDir = join(dir, "tmp");
+    this.files = new ByteLru<DiskEntry>(budgetBytes, {
+      busy: (entry) => entry.leases > 0,
+      onEvict: (sha, _entry, size) => {
+        this.events.evict?.(size);
+        this.unlinks.push(unlink(join(this.dir, sha)).catch(() => {}));
+      },
+    });
   }
 
   /** Adopts the files a previous run left (oldest use first), drops temporaries, evicts down to the budget. */
@@ -64,20 +75,20 @@ export class DiskCache {
       if (info?.isFile()) found.push({ sha: name, size: info.size, mtime: info.mtimeMs });
     }
     found.sort((a, b) => a.mtime - b.mtime);
-    for (const f of found) this.insert(f.sha, f.size);
+    for (const f of found) this.files.put(f.sha, { leases: 0 }, f.size);
     await this.evict();
   }
 
   get bytes(): number {
-    return this.total;
+    return this.files.bytes;
   }
 
   get count(): number {
-    return this.entries.size;
+    return this.files.size;
   }
 
   has(sha256: string): boolean {
-    return this.entries.has(sha256);
+    return this.files.has(sha256);
   }
 
   /**
@@ -86,15 +97,15 @@ export class DiskCache {
    */
   async fetch(key: string, record: ObjectRecord, open: () => Promise<ObjectStream | null>): Promise<Lease> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const entry = this.entries.get(record.sha256);
+      const entry = this.files.peek(record.sha256);
       if (entry) {
         const path = join(this.dir, record.sha256);
         const info = await stat(path).catch(() => null);
-        if (info?.size === entry.size && this.entries.get(record.sha256) === entry) {
+        if (info?.size === record.size && this.files.peek(record.sha256) === entry) {
           this.events.hit?.();
-          return this.lease(record.sha256, entry);
+          return this.lease(record.sha256);
         }
-        if (this.entries.get(record.sha256) === entry && entry.leases === 0) this.remove(record.sha256, entry); // deleted behind our back
+        if (this.files.peek(record.sha256) === entry && entry.leases === 0) this.files.delete(record.sha256); // deleted behind our back
       }
       if (record.size > this.budgetBytes) {
         // Larger than the whole cache: download for this caller only, delete after use.
@@ -102,24 +113,17 @@ export class DiskCache {
         const tmp = await this.download(key, record, open);
         return { path: tmp, release: () => void unlink(tmp).catch(() => {}) };
       }
-      let pending = this.downloads.get(record.sha256);
-      if (!pending) {
-        this.events.miss?.();
-        pending = this.downloadIntoCache(key, record, open).finally(() => this.downloads.delete(record.sha256));
-        this.downloads.set(record.sha256, pending);
-      }
-      await pending;
-      const fresh = this.entries.get(record.sha256);
-      if (fresh) return this.lease(record.sha256, fresh);
+      if (!this.downloads.has(record.sha256)) this.events.miss?.();
+      await this.downloads.run(record.sha256, () => this.downloadIntoCache(key, record, open));
+      if (this.files.has(record.sha256)) return this.lease(record.sha256);
       // Evicted between the download and now (only under extreme pressure): go round again.
     }
     throw new ServeError("busy", `disk cache is too busy to keep ${key} (budget ${this.budgetBytes} bytes)`);
   }
 
-  private lease(sha: string, entry: DiskEntry): Lease {
+  private lease(sha: string): Lease {
+    const entry = this.files.get(sha)!; // now the most recently used
     entry.leases++;
-    this.entries.delete(sha); // most recently used last
-    this.entries.set(sha, entry);
     const path = join(this.dir, sha);
     const now = new Date();
     void utimes(path, now, now).catch(() => {}); // keeps LRU order across restarts
@@ -139,8 +143,8 @@ export class DiskCache {
     const tmp = await this.download(key, record, open);
     const target = join(this.dir, record.sha256);
     await rename(tmp, target);
-    this.insert(record.sha256, record.size);
-    await this.evict(record.sha256);
+    this.files.put(record.sha256, { leases: 0 }, record.size); // older idle files make way, never the newcomer
+    await this.unlinked();
   }
 
   /** Streams the object to a temporary file, hashing as it goes; throws (and deletes it) unless it matches. */
@@ -175,105 +179,21 @@ export class DiskCache {
     }
   }
 
-  private insert(sha: string, size: number): void {
-    const prior = this.entries.get(sha);
-    if (prior) this.total -= prior.size;
-    this.entries.set(sha, { size, leases: prior?.leases ?? 0 });
-    this.total += size;
+  /** Deletes least recently used, unleased files until the total fits the budget. */
+  private async evict(): Promise<void> {
+    this.files.makeRoom(0);
+    await this.unlinked();
   }
 
-  private remove(sha: string, entry: DiskEntry): void {
-    this.entries.delete(sha);
-    this.total -= entry.size;
-  }
-
-  /** Deletes least recently used, unleased files until the total fits the budget (`keep` is spared). */
-  private async evict(keep?: string): Promise<void> {
-    const victims: string[] = [];
-    for (const [sha, entry] of this.entries) {
-      if (this.total <= this.budgetBytes) break;
-      if (entry.leases > 0 || sha === keep) continue;
-      this.remove(sha, entry);
-      this.events.evict?.(entry.size);
-      victims.push(sha);
-    }
-    await Promise.all(victims.map((sha) => unlink(join(this.dir, sha)).catch(() => {})));
+  /** Waits for the deletion of the files evicted so far. */
+  private async unlinked(): Promise<void> {
+    const unlinks = this.unlinks;
+    this.unlinks = [];
+    await Promise.all(unlinks);
   }
 }
 
 async function closeQuietly(body: AsyncIterable<Uint8Array>): Promise<void> {
   const destroyable = body as { destroy?: () => void };
   destroyable.destroy?.();
-}
-
-export interface MemoryEntry<V> {
-  value: V;
-  size: number;
-}
-
-/** An LRU of decoded values with a byte budget; `busy(value)` entries are never evicted. */
-export class MemoryLru<V> {
-  private readonly entries = new Map<string, MemoryEntry<V>>();
-  private total = 0;
-
-  constructor(
-    readonly budgetBytes: number,
-    private readonly options: { busy?: (value: V) => boolean; onEvict?: (key: string, value: V) => void } = {},
-  ) {}
-
-  get bytes(): number {
-    return this.total;
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  keys(): string[] {
-    return [...this.entries.keys()];
-  }
-
-  peek(key: string): V | undefined {
-    return this.entries.get(key)?.value;
-  }
-
-  get(key: string): V | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry.value;
-  }
-
-  /** Evicts idle entries until `size` more bytes fit; false if they cannot (everything left is busy). */
-  makeRoom(size: number): boolean {
-    if (size > this.budgetBytes) return false;
-    for (const [key, entry] of this.entries) {
-      if (this.total + size <= this.budgetBytes) break;
-      if (this.options.busy?.(entry.value)) continue;
-      this.delete(key);
-    }
-    return this.total + size <= this.budgetBytes;
-  }
-
-  /** Stores the value if it fits (evicting idle entries); returns whether it was stored. */
-  set(key: string, value: V, size: number): boolean {
-    this.delete(key);
-    if (!this.makeRoom(size)) return false;
-    this.entries.set(key, { value, size });
-    this.total += size;
-    return true;
-  }
-
-  delete(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.entries.delete(key);
-    this.total -= entry.size;
-    this.options.onEvict?.(key, entry.value);
-  }
-
-  clear(): void {
-    for (const key of [...this.entries.keys()]) this.delete(key);
-  }
 }

@@ -1,13 +1,13 @@
 /**
  * Presets and adapters, from records to ready-to-run objects:
  *
- *   record (store, trusted for RUNNER_RECORD_TTL_MS) → verified files (DiskCache) → decoded (MemoryLru)
+ *   record (store, trusted for RUNNER_RECORD_TTL_MS) → verified files (DiskCache) → decoded (ByteLru)
  *
  * A preset becomes one onnxruntime session built with LoRA inputs, so rows with any mix of adapters share its
  * batches. Models are keyed by preset name and the sha256 of their files: when the record changes, the next
  * request loads the new version and the old one ages out. A model in use (referenced by a request or a running
  * batch) is never evicted. Concurrent requests for the same object share one download and one load
- * (single flight); a failed load is forgotten, never cached.
+ * (SingleFlight); a failed load is forgotten, never cached.
  */
 import { readFile } from "node:fs/promises";
 import {
@@ -24,7 +24,9 @@ import {
 import { adapterRecordKey, publishedAdapterKey, tenantAdapterPrefix, presetFileKey, presetRecordKey, presetRecordSchema, type PresetRecord } from "../shared/runner/layout.js";
 import { hash53 } from "../shared/runner/pool.js";
 import { objectRecordSchema, type ObjectRecord } from "../shared/runner/protocol.js";
-import { DiskCache, MemoryLru } from "./caches.js";
+import { ByteLru } from "../shared/cache/byte-lru.js";
+import { SingleFlight } from "../shared/cache/single-flight.js";
+import type { DiskCache } from "./caches.js";
 import { ServeError } from "./errors.js";
 import type { Logger } from "./log.js";
 import type { RunnerMetrics } from "./metrics.js";
@@ -67,25 +69,22 @@ const MAX_RECORDS = 10_000;
 const DEFAULT_MAX_ADAPTERS = 64;
 
 export class Models {
-  private readonly models: MemoryLru<LoadedModel>;
-  private readonly adapters: MemoryLru<LoraAdapter>;
-  private readonly loading = new Map<string, Promise<LoadedModel>>();
-  private readonly decoding = new Map<string, Promise<LoraAdapter>>();
+  private readonly models: ByteLru<LoadedModel>;
+  private readonly adapters: ByteLru<LoraAdapter>;
+  private readonly loading = new SingleFlight<LoadedModel>();
+  private readonly decoding = new SingleFlight<LoraAdapter>();
   private readonly records = new Map<string, CachedRecord<unknown>>();
-  private readonly reading = new Map<string, Promise<unknown>>();
+  private readonly reading = new SingleFlight<unknown>();
 
   constructor(private readonly o: ModelsOptions) {
-    this.models = new MemoryLru<LoadedModel>(o.modelMemoryBytes, {
+    this.models = new ByteLru<LoadedModel>(o.modelMemoryBytes, {
       busy: (m) => m.refs > 0,
       onEvict: (key, m) => {
         o.metrics.cacheEvictions.inc({ cache: "model" });
-        o.metrics.presetMemory.remove({ preset: m.preset, version: key.slice(m.preset.length + 1) });
-        o.log.info(`unloaded ${key}`, { bytes: m.bytes });
-        void m.session.release().catch(() => {});
-        this.updateBytes();
+        this.unload(key, m);
       },
     });
-    this.adapters = new MemoryLru<LoraAdapter>(o.adapterMemoryBytes, { onEvict: () => o.metrics.cacheEvictions.inc({ cache: "adapter" }) });
+    this.adapters = new ByteLru<LoraAdapter>(o.adapterMemoryBytes, { onEvict: () => o.metrics.cacheEvictions.inc({ cache: "adapter" }) });
   }
 
   /** Loaded models (for /info). */
@@ -112,7 +111,7 @@ export class Models {
   adapterCache(): { running: string[]; waiting: string[]; max: number } {
     const id = (key: string) => key.slice(key.lastIndexOf("|") + 1, key.lastIndexOf("|") + 13);
     const running = [...new Set(this.adapters.keys().map(id))];
-    const waiting = [...new Set([...this.decoding.keys()].map(id))].filter((a) => !running.includes(a));
+    const waiting = [...new Set(this.decoding.keys().map(id))].filter((a) => !running.includes(a));
     const mean = this.adapters.size ? this.adapters.bytes / this.adapters.size : 0;
     const max = mean > 0 ? Math.max(running.length, Math.floor(this.adapters.budgetBytes / mean)) : DEFAULT_MAX_ADAPTERS;
     return { running, waiting, max };
@@ -129,13 +128,8 @@ export class Models {
         cached.refs++;
         return cached;
       }
-      let pending = this.loading.get(key);
-      if (!pending) {
-        this.o.metrics.cacheMisses.inc({ cache: "model" });
-        pending = this.load(preset, key, record).finally(() => this.loading.delete(key));
-        this.loading.set(key, pending);
-      }
-      const model = await pending;
+      if (!this.loading.has(key)) this.o.metrics.cacheMisses.inc({ cache: "model" });
+      const model = await this.loading.run(key, () => this.load(preset, key, record));
       if (this.models.peek(key) === model) {
         model.refs++;
         return model;
@@ -168,18 +162,21 @@ export class Models {
       this.o.metrics.cacheHits.inc({ cache: "adapter" });
       return cached;
     }
-    let pending = this.decoding.get(key);
-    if (!pending) {
-      this.o.metrics.cacheMisses.inc({ cache: "adapter" });
-      pending = this.decodeAdapter(model, tenant, name, objectKey, record, key).finally(() => this.decoding.delete(key));
-      this.decoding.set(key, pending);
-    }
-    return pending;
+    if (!this.decoding.has(key)) this.o.metrics.cacheMisses.inc({ cache: "adapter" });
+    return this.decoding.run(key, () => this.decodeAdapter(model, tenant, name, objectKey, record, key));
   }
 
   async close(): Promise<void> {
-    this.models.clear();
+    for (const key of this.models.keys()) this.unload(key, this.models.delete(key)!);
     this.adapters.clear();
+  }
+
+  /** Releases a model that left the cache. */
+  private unload(key: string, m: LoadedModel): void {
+    this.o.metrics.presetMemory.remove({ preset: m.preset, version: key.slice(m.preset.length + 1) });
+    this.o.log.info(`unloaded ${key}`, { bytes: m.bytes });
+    void m.session.release().catch(() => {});
+    this.updateBytes();
   }
 
   private async decodeAdapter(model: LoadedModel, tenant: string, name: string, objectKey: string, record: ObjectRecord, key: string): Promise<LoraAdapter> {
@@ -265,25 +262,20 @@ export class Models {
     const now = Date.now();
     const cached = this.records.get(key);
     if (cached && cached.expires > now) return cached.value as T;
-    let pending = this.reading.get(key) as Promise<T | null> | undefined;
-    if (!pending) {
-      pending = (async () => {
-        const bytes = await this.o.store.get(key, AbortSignal.timeout(this.o.storeTimeoutMs));
-        if (!bytes) return null;
-        let value: T;
-        try {
-          value = parse(JSON.parse(new TextDecoder().decode(bytes)));
-        } catch (e) {
-          throw new ServeError("corrupt_object", `${key} is not a valid record (${(e as Error).message.split("\n")[0].slice(0, 160)})`);
-        }
-        if (this.records.size >= MAX_RECORDS) this.records.delete(this.records.keys().next().value!);
-        this.records.delete(key);
-        this.records.set(key, { value, expires: Date.now() + this.o.recordTtlMs });
-        return value;
-      })().finally(() => this.reading.delete(key));
-      this.reading.set(key, pending);
-    }
-    return pending;
+    return this.reading.run(key, async () => {
+      const bytes = await this.o.store.get(key, AbortSignal.timeout(this.o.storeTimeoutMs));
+      if (!bytes) return null;
+      let value: T;
+      try {
+        value = parse(JSON.parse(new TextDecoder().decode(bytes)));
+      } catch (e) {
+        throw new ServeError("corrupt_object", `${key} is not a valid record (${(e as Error).message.split("\n")[0].slice(0, 160)})`);
+      }
+      if (this.records.size >= MAX_RECORDS) this.records.delete(this.records.keys().next().value!);
+      this.records.delete(key);
+      this.records.set(key, { value, expires: Date.now() + this.o.recordTtlMs });
+      return value;
+    }) as Promise<T | null>;
   }
 }
 

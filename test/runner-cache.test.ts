@@ -3,7 +3,7 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Batcher, mergeJobs, splitOutput, type BatchJob } from "../gpu-runner/batcher.js";
-import { DiskCache, MemoryLru } from "../gpu-runner/caches.js";
+import { DiskCache } from "../gpu-runner/caches.js";
 import { loadConfig, parseBytes } from "../gpu-runner/config.js";
 import { ServeError } from "../gpu-runner/errors.js";
 import { selectExecution } from "../gpu-runner/execution.js";
@@ -125,23 +125,6 @@ describe("DiskCache", () => {
     await second.init();
     expect(second.count).toBe(1);
     expect(second.bytes).toBe(500);
-  });
-});
-
-describe("MemoryLru", () => {
-  it("evicts idle entries least recently used first and skips busy ones", () => {
-    const evicted: string[] = [];
-    const busy = new Set<string>();
-    const lru = new MemoryLru<string>(100, { busy: (v) => busy.has(v), onEvict: (k) => evicted.push(k) });
-    lru.set("a", "a", 40);
-    lru.set("b", "b", 40);
-    lru.get("a");
-    busy.add("a");
-    lru.set("c", "c", 40); // a is busy, so b goes
-    expect(evicted).toEqual(["b"]);
-    expect(lru.makeRoom(90)).toBe(false); // a busy: 40 + 90 > 100 even after evicting c
-    expect(lru.set("huge", "huge", 101)).toBe(false);
-    expect(lru.bytes).toBeLessThanOrEqual(100);
   });
 });
 

@@ -13,7 +13,7 @@
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { importPeftAdapter, loraSafetensorsFormat, readSafetensors, validateAdapter, type Backbone, type LoraAdapter, type PeftConfig } from "../shared/index.js";
 import { ADAPTER_PREFIX, isUploadedAdapterKey, uploadedAdapterKey } from "../shared/runner/layout.js";
-import { sha256Hex } from "./auth.js";
+import { sha256Hex } from "../shared/runner/signing.js";
 import type { Db } from "./context.js";
 import { adapters } from "./db/schema.js";
 import type { R2BucketLike } from "./env.js";

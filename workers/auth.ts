@@ -5,11 +5,12 @@
  */
 import { eq } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
+import { sha256Hex } from "../shared/runner/signing.js";
 import { apiKeys, tenants } from "./db/schema.js";
 import { ApiError } from "./errors.js";
 import type { AppEnv } from "./context.js";
 
-export const KEY_PREFIX = "eb_";
+const KEY_PREFIX = "eb_";
 const DISPLAY_PREFIX_LENGTH = 10;
 
 function base64url(bytes: Uint8Array): string {
@@ -18,19 +19,13 @@ function base64url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export async function sha256Hex(data: string | Uint8Array): Promise<string> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export function newKey(): { key: string; prefix: string } {
   const key = KEY_PREFIX + base64url(crypto.getRandomValues(new Uint8Array(32)));
   return { key, prefix: key.slice(0, DISPLAY_PREFIX_LENGTH) };
 }
 
 /** Constant-time string equality (over the SHA-256 digests, so lengths leak nothing either). */
-export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
+async function timingSafeEqual(a: string, b: string): Promise<boolean> {
   const [x, y] = await Promise.all([sha256Hex(a), sha256Hex(b)]);
   let diff = 0;
   for (let i = 0; i < x.length; i++) diff |= x.charCodeAt(i) ^ y.charCodeAt(i);
@@ -42,13 +37,13 @@ function bearer(header: string | undefined): string | null {
   return m ? m[1] : null;
 }
 
-/** Tenant routes: 401 without a key or with an unknown one, 403 for a revoked key. Sets `tenantId`. */
+/** Tenant routes: 401 without a key or with an unknown one, 403 for a revoked key. Sets `tenantId`, `keyId`, `tenantLimits`. */
 export const requireTenant: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("authorization"));
   if (!token) throw new ApiError(401, "missing API key: send Authorization: Bearer <key>", "missing_api_key");
   const hash = await sha256Hex(token);
   const rows = await c.var.db
-    .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, revokedAt: apiKeys.revokedAt })
+    .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, revokedAt: apiKeys.revokedAt, requestsPerSecond: tenants.requestsPerSecond, tokensPerDay: tenants.tokensPerDay })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(eq(apiKeys.hash, hash))
@@ -58,6 +53,7 @@ export const requireTenant: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (row.revokedAt !== null) throw new ApiError(403, "this API key has been revoked", "revoked_api_key");
   c.set("tenantId", row.tenantId);
   c.set("keyId", row.keyId);
+  c.set("tenantLimits", { requestsPerSecond: row.requestsPerSecond, tokensPerDay: row.tokensPerDay }); // the tenant's own quota (workers/quota.ts)
   await next();
 };
 

@@ -1,64 +1,45 @@
 /**
- * Byte-bounded LRU of promises: concurrent requests for the same key share one load; a failed load is
- * forgotten (the next request retries); least recently used entries are evicted once the total exceeds the
- * budget (an entry bigger than the whole budget is still served, then evicted on the next insert).
+ * The isolate's caches of loads (configs, models, adapters, tokenizers): concurrent requests for the same key
+ * share one load (`SingleFlight`); a failed load is forgotten (the next request retries); least recently used
+ * entries are evicted once the total exceeds the budget (`ByteLru` with a soft budget: an entry bigger than the
+ * whole budget is still served, then evicted on the next insert).
  */
+import { ByteLru } from "../shared/cache/byte-lru.js";
+import { SingleFlight } from "../shared/cache/single-flight.js";
+
 export class AsyncLruCache<V> {
-  private readonly entries = new Map<string, { promise: Promise<V>; bytes: number }>();
-  private total = 0;
+  private readonly lru: ByteLru<V>;
+  private readonly loads = new SingleFlight<V>();
 
   constructor(
-    readonly maxBytes: number,
+    maxBytes: number,
     private readonly sizeOf: (value: V) => number,
-  ) {}
+  ) {
+    this.lru = new ByteLru<V>(maxBytes);
+  }
 
   get bytes(): number {
-    return this.total;
+    return this.lru.bytes;
   }
 
+  /** Entries held (loads in flight not counted). */
   get size(): number {
-    return this.entries.size;
+    return this.lru.size;
   }
 
+  /** Whether the key is held or loading. */
   has(key: string): boolean {
-    return this.entries.has(key);
+    return this.lru.has(key) || this.loads.has(key);
   }
 
   get(key: string, load: () => Promise<V>): Promise<V> {
-    const hit = this.entries.get(key);
-    if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit); // most recently used last
-      return hit.promise;
-    }
-    const entry = { promise: load(), bytes: 0 };
-    this.entries.set(key, entry);
-    entry.promise.then(
-      (value) => {
-        if (this.entries.get(key) !== entry) return;
-        entry.bytes = this.sizeOf(value);
-        this.total += entry.bytes;
-        this.evict(key);
-      },
-      () => {
-        if (this.entries.get(key) === entry) this.entries.delete(key);
-      },
-    );
-    return entry.promise;
+    if (this.lru.has(key)) return Promise.resolve(this.lru.get(key) as V);
+    return this.loads.run(key, load, (value) => this.lru.put(key, value, this.sizeOf(value)));
   }
 
+  /** Drops the entry; a load in flight for it is not kept when it completes. */
   delete(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.entries.delete(key);
-    this.total -= entry.bytes;
-  }
-
-  private evict(keep: string): void {
-    for (const [key, entry] of this.entries) {
-      if (this.total <= this.maxBytes) return;
-      if (key === keep || entry.bytes === 0) continue; // never the newcomer, never a load in flight
-      this.delete(key);
-    }
+    this.lru.delete(key);
+    this.loads.forget(key);
   }
 }

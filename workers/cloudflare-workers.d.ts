@@ -5,4 +5,13 @@ declare module "cloudflare:workers" {
     protected readonly env: Env;
     constructor(ctx: unknown, env: Env);
   }
+  /** A SQLite-backed Durable Object's storage: synchronous SQL. */
+  export interface DurableObjectStateLike {
+    readonly storage: { readonly sql: { exec<T = Record<string, unknown>>(query: string, ...bindings: unknown[]): { toArray(): T[] } } };
+  }
+  export abstract class DurableObject<Env = unknown> {
+    protected readonly ctx: DurableObjectStateLike;
+    protected readonly env: Env;
+    constructor(ctx: DurableObjectStateLike, env: Env);
+  }
 }

@@ -6,5 +6,5 @@ export type Db = DrizzleD1Database<typeof schema>;
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { db: Db; tenantId: string; keyId: string; services: import("./services.js").Services };
+  Variables: { db: Db; tenantId: string; keyId: string; tenantLimits: import("./quota.js").TenantLimits; services: import("./services.js").Services };
 }

@@ -2,6 +2,8 @@
  * Worker bindings and vars (wrangler.toml). The binding types are the small structural subset of
  * Cloudflare's D1 and R2 APIs the worker uses, so the project needs no global workers-types.
  */
+import type { Admission, AdmitRequest } from "./tenant-quota.js";
+
 export interface R2ObjectLike {
   key: string;
   size: number;
@@ -26,6 +28,15 @@ export interface R2BucketLike {
   list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: R2ObjectLike[]; truncated: boolean; cursor?: string }>;
 }
 
+/** The TenantQuota Durable Object namespace (workers/tenant-quota.ts), called over Workers RPC. */
+interface TenantQuotaNamespace {
+  idFromName(name: string): unknown;
+  get(id: unknown): {
+    admit(request: AdmitRequest): Promise<Admission>;
+    settle(reservation: string, day: string, tokens: number): Promise<void>;
+  };
+}
+
 export interface Env {
   /** D1: tenants, api_keys, adapters, usage (workers/db/schema.ts). */
   DB: unknown;
@@ -48,6 +59,11 @@ export interface Env {
   ADAPTER_PENDING_TTL_S?: string;
   /** Preset the TEI-shaped routes (/embed, /embed_all, /tokenize, /decode) use when the body names none; unset or empty: the one installed preset, if there is exactly one. */
   TEI_DEFAULT_PRESET?: string;
+  /** Per-tenant quotas (workers/quota.ts): one TenantQuota object per tenant. Without the binding nothing is enforced. */
+  TENANT_QUOTA?: TenantQuotaNamespace;
+  /** Defaults of the per-tenant limits (a tenant's own, set through the admin API, win); unset or 0: no limit. */
+  TENANT_REQUESTS_PER_SECOND?: string;
+  TENANT_TOKENS_PER_DAY?: string;
   /** Runner pool: comma-separated base URLs, and the HMAC signing secret the runners share. */
   RUNNER_URLS?: string;
   RUNNER_SIGNING_KEY?: string;

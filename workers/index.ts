@@ -1,6 +1,6 @@
 /**
  * Worker entry: the Hono app on onnxruntime-web (the .wasm arrives as a CompiledWasm module, see wrangler.toml),
- * the cron sweeper for interrupted adapter uploads, and the `EdgeboneRpc` entrypoint.
+ * the cron sweeper for interrupted adapter uploads, the `EdgeboneRpc` entrypoint and the `TenantQuota` Durable Object.
  */
 import * as ort from "onnxruntime-web/wasm";
 // A relative path: wrangler resolves module-rule imports against the importing file only, not node_modules.
@@ -9,6 +9,9 @@ import { workerdWasmRuntime } from "../shared/index.js";
 import { createApp } from "./app.js";
 import { rpcEntrypoint } from "./rpc.js";
 import { scheduledHandler } from "./scheduled.js";
+
+/** One per tenant: its quota (workers/tenant-quota.ts), bound as TENANT_QUOTA in wrangler.toml. */
+export { TenantQuota } from "./tenant-quota.js";
 
 const app = createApp({ runtime: () => workerdWasmRuntime(ort, ortWasm) });
 

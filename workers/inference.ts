@@ -2,8 +2,8 @@
  * One inference request, end to end, on a `TokenBatch` from the request's token ids (or the preset's tokenizer)
  * to the session: the request limits, where the preset runs (`Services.placement`: this isolate's onnxruntime-web
  * session, or the GPU runner pool, whose JSON wire alone turns the batch back into rows), the tenant's adapter,
- * usage in D1 and TEI's timing headers (`x-queue-time`: placement and model load, `x-tokenization-time`,
- * `x-inference-time`: admission and the forward pass, `x-compute-time`: all of it).
+ * the tenant's quota (workers/quota.ts), usage in D1 and TEI's timing headers (`x-queue-time`: placement and
+ * model load, `x-tokenization-time`, `x-inference-time`: admission and the forward pass, `x-compute-time`: all).
  */
 import { sql } from "drizzle-orm";
 import type { Context } from "hono";
@@ -13,6 +13,7 @@ import type { AppEnv, Db } from "./context.js";
 import * as schema from "./db/schema.js";
 import { ApiError, badRequest, unprocessable } from "./errors.js";
 import { tooLarge } from "./http.js";
+import { admitQuota } from "./quota.js";
 import { IsolateLoadError } from "./services.js";
 import type { EmbeddingDefaults } from "./embeddings.js";
 
@@ -55,11 +56,11 @@ function checkRows(rows: number, param: string): void {
   }
 }
 
-/** Adds one request and its tokens to the tenant's usage of the day (UTC). */
-async function recordUsage(db: Db, tenantId: string, tokens: number): Promise<void> {
+/** Adds one request and its tokens to the tenant's usage of a UTC day (the record the quota starts each day from). */
+async function recordUsage(db: Db, tenantId: string, day: string, tokens: number): Promise<void> {
   await db
     .insert(schema.usage)
-    .values({ tenantId, day: new Date().toISOString().slice(0, 10), requests: 1, tokens })
+    .values({ tenantId, day, requests: 1, tokens })
     .onConflictDoUpdate({
       target: [schema.usage.tenantId, schema.usage.day],
       set: { requests: sql`${schema.usage.requests} + 1`, tokens: sql`${schema.usage.tokens} + ${tokens}` },
@@ -127,14 +128,35 @@ export class Inference {
   }
 
   /**
-   * Runs the request's batch where the preset is placed: 422 beyond the row limit and 413 beyond the token limit
-   * (before any placement), then usage and the timing headers. `param` is the field the batch came from.
+   * Runs the request's batch where the preset is placed: 422 beyond the row limit and 413 beyond the token limit,
+   * then 429 over the tenant's quota (before any placement), then usage and the timing headers. `param` is the
+   * field the batch came from.
    */
   async run(batch: TokenBatch, param: string): Promise<Output> {
     checkRows(batch.batchSize, param);
     if (batch.batchSize * batch.sequenceLength > MAX_BATCH_TOKENS) {
       throw tooLarge(`${batch.batchSize}×${batch.sequenceLength} tokens exceed the limit of ${MAX_BATCH_TOKENS} per request`, "too_many_tokens", param);
     }
+    let tokens = 0;
+    for (const m of batch.paddingMask) tokens += m;
+    // The tenant's quota (workers/quota.ts): the tokens are reserved now and settled with what was used.
+    const quota = await admitQuota(this.c, tokens);
+    let used = 0;
+    try {
+      const output = await this.execute(batch, tokens, quota.day);
+      used = tokens;
+      return output;
+    } finally {
+      // after the response (waitUntil): until it lands the tokens stay reserved, so the budget still holds
+      const settled = quota.settle(used);
+      const background = backgroundWork(this.c);
+      if (background) background(settled);
+      else await settled;
+    }
+  }
+
+  /** Placement, the forward pass, the request's usage in D1 (on the quota's `day`) and the timing headers. */
+  private async execute(batch: TokenBatch, tokens: number, day: string): Promise<Output> {
     const c = this.c;
     const services = c.var.services;
     const t0 = performance.now();
@@ -170,9 +192,7 @@ export class Inference {
       throw e;
     }
     const t2 = performance.now();
-    let tokens = 0;
-    for (const m of batch.paddingMask) tokens += m;
-    await recordUsage(c.var.db, c.var.tenantId, tokens);
+    await recordUsage(c.var.db, c.var.tenantId, day, tokens);
     c.header("x-queue-time", ms(t1 - t0));
     c.header("x-tokenization-time", ms(this.tokenizationMs));
     c.header("x-inference-time", ms(t2 - t1));

@@ -68,7 +68,8 @@ function routeOf(c: Context<AppEnv>): string {
 
 export class EdgeMetrics {
   readonly requests = new Counter("edgebone_http_requests_total", "HTTP requests served by this isolate, by route pattern, method and status");
-  readonly overloaded = new Counter("edgebone_http_overloaded_total", "Requests this isolate refused with 429 (admission control), by route pattern");
+  readonly overloaded = new Counter("edgebone_http_overloaded_total", "Requests this isolate refused with 429 (admission control, or a tenant's quota: edgebone_quota_refusals_total), by route pattern");
+  readonly quotaRefusals = new Counter("edgebone_quota_refusals_total", "Inference requests this isolate refused with 429 for their tenant's quota, by limit");
   readonly duration = new Histogram("edgebone_http_request_duration_seconds", "HTTP request latency in this isolate, by route pattern", LATENCY_BUCKETS_S);
   readonly inferences = new Counter("edgebone_inferences_total", "Forward passes by backend (isolate: this isolate's onnxruntime-web; runner: the GPU runner pool) and outcome");
 
@@ -83,6 +84,6 @@ export class EdgeMetrics {
   };
 
   text(): string {
-    return [this.requests, this.overloaded, this.duration, this.inferences].map((m) => m.text()).join("\n\n") + "\n";
+    return [this.requests, this.overloaded, this.quotaRefusals, this.duration, this.inferences].map((m) => m.text()).join("\n\n") + "\n";
   }
 }

@@ -3,7 +3,7 @@
  * validate with (workers/schemas.ts, via z.toJSONSchema), so the document cannot drift from validation.
  */
 import { z } from "zod";
-import { embeddingsBody, forwardBody, keyBody, teiDecodeBody, teiEmbedAllBody, teiEmbedBody, teiTokenizeBody, tenantBody } from "./schemas.js";
+import { embeddingsBody, forwardBody, keyBody, limitsBody, teiDecodeBody, teiEmbedAllBody, teiEmbedBody, teiTokenizeBody, tenantBody } from "./schemas.js";
 import { VERSION_INFO } from "./version.js";
 
 const json = (schema: z.ZodType) => {
@@ -55,6 +55,21 @@ export function openApiDocument(): unknown {
       "/admin/tenants": { post: { summary: "Create a tenant", security: admin, requestBody: json(tenantBody), responses: responses(teiError, okJson("the tenant"), [401, 403, 422, 503]) } },
       "/admin/tenants/{id}/keys": {
         post: { summary: "Create an API key (returned once)", security: admin, parameters: [pathParam("id", "tenant id")], requestBody: json(keyBody), responses: responses(teiError, okJson("the key"), [401, 403, 404, 422]) },
+      },
+      "/admin/tenants/{id}/limits": {
+        get: {
+          summary: "The tenant's quota limits (its own, the defaults, in force; null: default / no limit) and today's usage",
+          security: admin,
+          parameters: [pathParam("id", "tenant id")],
+          responses: responses(teiError, okJson("limits"), [401, 403, 404]),
+        },
+        put: {
+          summary: "Set the tenant's requests per second and tokens per UTC day (replaces both; absent or null: the default)",
+          security: admin,
+          parameters: [pathParam("id", "tenant id")],
+          requestBody: json(limitsBody),
+          responses: responses(teiError, okJson("limits"), [400, 401, 403, 404, 415, 422]),
+        },
       },
       "/admin/presets/{name}/{file}": {
         put: {

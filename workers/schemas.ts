@@ -3,6 +3,13 @@ import { z } from "zod";
 
 export const tenantBody = z.object({ name: z.string().min(1).max(200) }).strict();
 export const keyBody = z.object({ name: z.string().min(1).max(200).optional() }).strict();
+/** A tenant's own limits (workers/quota.ts); absent or null: the deployment's default. PUT replaces both. */
+export const limitsBody = z
+  .object({
+    requests_per_second: z.number().int().min(1).max(1_000_000).nullable().optional(),
+    tokens_per_day: z.number().int().min(1).max(1e15).nullable().optional(),
+  })
+  .strict();
 export const intMatrix = z.array(z.array(z.number().int())).min(1);
 export const forwardBody = z
   .object({

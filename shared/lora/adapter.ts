@@ -10,7 +10,7 @@
  *
  * Both are exact; the serving graph has a path for each, so a batch may mix them.
  */
-import { computeFans, initializeTensor } from "../tensor/random.js";
+import { initializeTensor } from "../tensor/random.js";
 import { sizeOf, toFloat32, type Tensor } from "../tensor/tensor.js";
 
 export type LoraLayout = "per_head" | "flat";
@@ -137,9 +137,6 @@ export function adapterParams(adapter: LoraAdapter): number {
   for (const { a, b } of adapter.factors.values()) n += sizeOf(a.shape) + sizeOf(b.shape);
   return n;
 }
-
-/** Keras fans are what he_uniform draws over; exported for tests. */
-export const heUniformLimit = (shape: readonly number[]) => Math.sqrt(6 / computeFans(shape).fanIn);
 
 /**
  * The same adapter in KerasHub's per-head form with scale 1 and one rank for every projection (what a

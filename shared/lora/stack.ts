@@ -18,7 +18,7 @@ export function loraInputNames(target: LoraTarget) {
   return { a: `${p}/lora_a`, b: `${p}/lora_b`, flatA: `${p}/lora_flat_a`, flatB: `${p}/lora_flat_b` };
 }
 
-export function stackAdapters(targets: readonly LoraTarget[], adapters: readonly LoraAdapter[]): Map<string, FloatInput> {
+function stackAdapters(targets: readonly LoraTarget[], adapters: readonly LoraAdapter[]): Map<string, FloatInput> {
   const slots = adapters.length + 1;
   const maxRank = (layout: string) => Math.max(1, ...adapters.filter((a) => a.layout === layout).map((a) => a.rank));
   const r1 = maxRank("per_head");

@@ -33,8 +33,8 @@ import { measureEdgeArtifact, type EdgeMeasurement } from "./edge-measure.js";
 import { nodeRuntime, wasmRuntime } from "./runtimes.js";
 
 /** Plans `auto` tries, best first: int8 speed, then smaller mixed and int4 plans. */
-export const AUTO_PLANS = ["int8", "mixed", "int4"] as const;
-export const DEFAULT_BUDGET_BYTES = 128 * 2 ** 20;
+const AUTO_PLANS = ["int8", "mixed", "int4"] as const;
+const DEFAULT_BUDGET_BYTES = 128 * 2 ** 20;
 
 export interface EdgeBuildReport {
   plan: string;

@@ -25,7 +25,7 @@ export function setPresetDownloader(d: PresetDownloader | null): void {
   downloader = d;
 }
 
-export function getPresetDownloader(): PresetDownloader | null {
+function getPresetDownloader(): PresetDownloader | null {
   return downloader;
 }
 

@@ -30,8 +30,8 @@ export interface FromPresetOptions {
 }
 
 /** Version of KerasHub whose semantics and file formats Edgebone follows. */
-export const KERAS_HUB_VERSION = "0.18.1";
-export const EDGEBONE_VERSION = "0.1.0";
+const KERAS_HUB_VERSION = "0.18.1";
+const EDGEBONE_VERSION = "0.1.0";
 
 export async function loadBackbone(caller: BackboneClassRef, preset: string, options: FromPresetOptions = {}): Promise<Backbone> {
   const store = options.store ?? getDefaultPresetStore();

@@ -29,8 +29,6 @@ export interface ObjectStore {
 /** A relative key without empty, `.` or `..` segments (safe as a path under a directory or a URL). */
 export const isObjectKey = (key: string): boolean => !key.split("/").some((part) => part === "" || part === "." || part === "..");
 
-export const PRESET_FILES = ["config.json", "metadata.json", "model.safetensors"] as const;
-
 export const PRESET_PREFIX = "presets/";
 export const ADAPTER_PREFIX = "adapters/";
 

@@ -5,9 +5,9 @@
 import { z } from "zod";
 
 /** Preset store keys: `gemma2_2b_en`, `hf/org/model`, … (no `..`, no empty segment). */
-export const PRESET_KEY = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+const PRESET_KEY = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 /** Tenant and adapter names: one path segment each. */
-export const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 const noDotDot = (s: string) => !s.split("/").some((part) => part === "." || part === "..");
@@ -35,13 +35,13 @@ const adapterObjectKeySchema = z
  * pinned to exactly that version), optionally with the object `key` to read (the edge sends its immutable
  * per-upload key, so nothing is copied and two versions of one name can never be confused).
  */
-export const adapterRefSchema = z.union([nameSchema, z.object({ name: nameSchema, ...objectRecordSchema.shape, key: adapterObjectKeySchema.optional() }).strict()]);
+const adapterRefSchema = z.union([nameSchema, z.object({ name: nameSchema, ...objectRecordSchema.shape, key: adapterObjectKeySchema.optional() }).strict()]);
 export type AdapterRef = z.infer<typeof adapterRefSchema>;
 
 const tokenRow = z.array(z.number().int().nonnegative().max(0x7fffffff)).min(1);
 const maskRow = z.array(z.union([z.literal(0), z.literal(1)])).min(1);
 
-export const forwardRequestSchema = z
+const forwardRequestSchema = z
   .object({
     preset: presetKeySchema,
     /** Owner of the adapters; required when any row has one. */

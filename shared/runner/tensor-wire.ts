@@ -10,7 +10,7 @@ export interface WireTensor {
   data: Float32Array;
 }
 
-export const TENSOR_CONTENT_TYPE = "application/octet-stream";
+const TENSOR_CONTENT_TYPE = "application/octet-stream";
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 

@@ -20,7 +20,7 @@ export type Initializer =
   | { kind: "he_uniform" };
 
 /** Keras `compute_fans`. */
-export function computeFans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+function computeFans(shape: readonly number[]): { fanIn: number; fanOut: number } {
   if (shape.length === 0) return { fanIn: 1, fanOut: 1 };
   if (shape.length === 1) return { fanIn: shape[0], fanOut: shape[0] };
   if (shape.length === 2) return { fanIn: shape[0], fanOut: shape[1] };

@@ -23,7 +23,9 @@ import { NoTokenizerError, TokenizerError } from "./errors.js";
 import { guessSentencePieceFamily, parseSentencePieceModel, sentencePieceTokenizerJson } from "./sentencepiece.js";
 import { CANONICAL_TOKENIZER_FILE, parseTokenizerJson, type TokenizerJson } from "./tokenizer-json.js";
 import { looksCased, parseVocabTxt, vocabTxtFromJson, wordPieceTokenizerJson } from "./wordpiece.js";
-import type { TokenizerAssets } from "./tokenizer.js";
+
+/** Extra files a tokenizer carries for KerasHub (`assets/tokenizer/<name>`), e.g. the SentencePiece proto. */
+export type TokenizerAssets = Record<string, Uint8Array>;
 
 export interface ImportOptions {
   /** The model family; default: from the preset's config.json, else from the files. */

@@ -477,7 +477,7 @@ function patchNormalizer(n: LibNormalizer): LibNormalizer {
 }
 
 /** The same normalization as the library's normalizer object, keeping each code unit's provenance. */
-export function alignedNormalize(n: LibNormalizer, input: AlignedText): AlignedText {
+function alignedNormalize(n: LibNormalizer, input: AlignedText): AlignedText {
   if (n instanceof ExactPrecompiledNormalizer) return n.normalizeAligned(input);
   if (n instanceof SequenceNormalizer) return n.normalizers.reduce((a, x) => (x ? alignedNormalize(x, a) : a), input);
   if (n instanceof BertNormalizer) {

@@ -18,7 +18,7 @@ export {
   type RowSource,
   type Truncation,
 } from "./preprocessor.js";
-export { loadTokenizer, openPreset, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
+export { openPreset, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
 export {
   bpeMerges,
   encodeSentencePieceModel,
@@ -33,10 +33,11 @@ export {
   RobertaTokenizer,
   Tokenizer,
   XLMRobertaTokenizer,
+  loadTokenizer,
   type DecodeOptions,
   type EncodeOptions,
   type Encoding,
-  type TokenizerAssets,
 } from "./tokenizer.js";
+export type { TokenizerAssets } from "./assets.js";
 export { byteBpeTokenizerJson, parseMerges, parseVocabJson } from "./byte-bpe.js";
 export { parseVocabTxt, wordPieceTokenizerJson } from "./wordpiece.js";

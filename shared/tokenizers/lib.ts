@@ -11,7 +11,7 @@ export interface LibNormalizer {
   config: Record<string, unknown>;
   normalize(text: string): string;
 }
-export interface LibPreTokenizer {
+interface LibPreTokenizer {
   (text: string | string[], options?: { section_index?: number }): string[];
 }
 export interface LibModel {
@@ -27,14 +27,14 @@ export interface LibModel {
 export interface LibCharTrie {
   extend(texts: Iterable<string>): void;
 }
-export interface LibUnigram extends LibModel {
+interface LibUnigram extends LibModel {
   trie: LibCharTrie;
 }
 export interface LibBPE extends LibModel {
   merges: [string, string][];
   bpe_ranks: Map<string, number>;
 }
-export interface LibAddedToken {
+interface LibAddedToken {
   id: number;
   content: string;
   lstrip: boolean;

@@ -14,11 +14,10 @@ import { builtinPresets } from "../backbone/registry.js";
 import { parsePresetHandle } from "../presets/handles.js";
 import { openHubPreset } from "../presets/hub.js";
 import { getDefaultPresetStore, hasFile, PresetNotFoundError, writeJson, type PresetFiles, type PresetStore } from "../presets/store.js";
-import { FAMILIES } from "./families.js";
-import { importTokenizer, type ImportOptions } from "./assets.js";
+import { FAMILIES, type TokenizerFamily } from "./families.js";
+import { importTokenizer, type ImportOptions, type TokenizerAssets } from "./assets.js";
 import { TokenizerError } from "./errors.js";
-import { CANONICAL_TOKENIZER_FILE } from "./tokenizer-json.js";
-import { Tokenizer } from "./tokenizer.js";
+import { CANONICAL_TOKENIZER_FILE, type TokenizerJson } from "./tokenizer-json.js";
 
 export interface TokenizerPresetOptions extends ImportOptions {
   store?: PresetStore;
@@ -49,10 +48,17 @@ export async function openPreset(preset: string, store: PresetStore = getDefault
   );
 }
 
-export async function loadTokenizer(preset: string | PresetFiles, options: TokenizerPresetOptions = {}): Promise<Tokenizer> {
+/**
+ * A preset's tokenizer files, imported into one canonical tokenizer.json (assets.ts); `where` names the file it came
+ * from. `loadTokenizer` (tokenizer.ts) builds the Tokenizer: this module never imports the class.
+ */
+export async function importPresetTokenizer(
+  preset: string | PresetFiles,
+  options: TokenizerPresetOptions = {},
+): Promise<{ json: TokenizerJson; assets: TokenizerAssets; where: string }> {
   const files = typeof preset === "string" ? await openPreset(preset, options.store, options.download ?? !options.store) : preset;
   const { json, assets, sources } = await importTokenizer(files, options);
-  return Tokenizer.fromJson(json, assets, `${files.location}/${sources[0]}`);
+  return { json, assets, where: `${files.location}/${sources[0]}` };
 }
 
 export interface SavedTokenizer {
@@ -63,9 +69,17 @@ export interface SavedTokenizer {
   kerasIncomplete?: string;
 }
 
+/** What saving needs of a `Tokenizer` (tokenizer.ts, which imports this module: structural, so no loop). */
+interface SavableTokenizer {
+  readonly family: TokenizerFamily;
+  readonly assets: TokenizerAssets;
+  toJson(): Uint8Array;
+  kerasConfig(): Record<string, unknown>;
+}
+
 /** Writes the canonical tokenizer and KerasHub's config and assets (see the module comment). */
 export async function saveTokenizer(
-  tokenizer: Tokenizer,
+  tokenizer: SavableTokenizer,
   target: string | PresetFiles,
   store: PresetStore = getDefaultPresetStore(),
 ): Promise<SavedTokenizer> {

@@ -16,7 +16,7 @@ import { addedToken, templateProcessing, type AddedTokenJson, type Json, type To
 
 export const ModelProto = sentencepiece.ModelProto;
 export type ModelProto = sentencepiece.ModelProto;
-export const PieceType = sentencepiece.ModelProto.SentencePiece.Type;
+const PieceType = sentencepiece.ModelProto.SentencePiece.Type;
 const ModelType = sentencepiece.TrainerSpec.ModelType;
 
 export function parseSentencePieceModel(bytes: Uint8Array, where: string): ModelProto {

@@ -3,10 +3,11 @@
  * XLMRobertaTokenizer, GemmaTokenizer), each built from one canonical tokenizer.json. Text → ids with
  * offsets, ids → text, special tokens, and KerasHub-compatible saving.
  */
+import type { TokenizerAssets } from "./assets.js";
 import { FAMILIES, type FamilySpec, type SpecialRole, type TokenizerFamily } from "./families.js";
 import { TokenizerEngine, append } from "./engine.js";
 import { InputError, TokenizerError } from "./errors.js";
-import { loadTokenizer, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
+import { importPresetTokenizer, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
 import { parseTokenizerJson, serializeTokenizerJson, type EdgeboneMeta, type TokenizerJson } from "./tokenizer-json.js";
 import type { PresetFiles, PresetStore } from "../presets/store.js";
 
@@ -31,9 +32,6 @@ export interface DecodeOptions {
   /** Drop special tokens from the text. Default false. */
   skipSpecialTokens?: boolean;
 }
-
-/** Extra files a tokenizer carries for KerasHub (`assets/tokenizer/<name>`), e.g. the SentencePiece proto. */
-export type TokenizerAssets = Record<string, Uint8Array>;
 
 export abstract class Tokenizer {
   static readonly family: TokenizerFamily;
@@ -242,9 +240,15 @@ export class GemmaTokenizer extends Tokenizer {
 
 type TokenizerClass = new (json: TokenizerJson, assets?: TokenizerAssets, where?: string, source?: Uint8Array) => Tokenizer;
 
-export const TOKENIZER_CLASSES: Record<TokenizerFamily, TokenizerClass> = {
+const TOKENIZER_CLASSES: Record<TokenizerFamily, TokenizerClass> = {
   distil_bert: DistilBertTokenizer,
   roberta: RobertaTokenizer,
   xlm_roberta: XLMRobertaTokenizer,
   gemma: GemmaTokenizer,
 };
+
+/** Loads the tokenizer of a preset (see `Tokenizer.fromPreset`; `options.family` restricts the family). */
+export async function loadTokenizer(preset: string | PresetFiles, options: TokenizerPresetOptions = {}): Promise<Tokenizer> {
+  const { json, assets, where } = await importPresetTokenizer(preset, options);
+  return Tokenizer.fromJson(json, assets, where);
+}

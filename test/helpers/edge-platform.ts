@@ -51,6 +51,8 @@ export async function edgeWorker(bindings: Record<string, string> = {}) {
     compatibilityFlags: ["nodejs_compat"],
     d1Databases: ["DB"],
     r2Buckets: ["BUCKET"],
+    // wrangler.toml's quota object; limits apply only where TENANT_* vars or a tenant's own limits set them
+    durableObjects: { TENANT_QUOTA: { className: "TenantQuota", useSQLite: true } },
     bindings,
   };
 }

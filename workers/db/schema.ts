@@ -5,10 +5,16 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
+/**
+ * Tenants, with their own quota limits (workers/quota.ts): null takes the deployment's default
+ * (TENANT_REQUESTS_PER_SECOND, TENANT_TOKENS_PER_DAY).
+ */
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   createdAt: integer("created_at").notNull(),
+  requestsPerSecond: integer("requests_per_second"),
+  tokensPerDay: integer("tokens_per_day"),
 });
 
 /** API keys: only the SHA-256 of the key is stored; `prefix` (the first characters) is for display. */
