@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { execSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { applyMigrations, edgeWorker } from "../helpers/edge-platform.js";
+import { applyMigrations, edgeWorker, putPreset } from "../helpers/edge-platform.js";
 import { Miniflare } from "miniflare";
 import { DistilBertBackbone } from "../../shared/node/index.js";
 import { collectPresetFiles } from "../../shared/runner/layout.js";
@@ -47,7 +47,7 @@ const mf = new Miniflare(options);
 await mf.ready;
 await applyMigrations(mf);
 const bucket = (await mf.getR2Bucket("BUCKET")) as unknown as { put(key: string, value: Uint8Array): Promise<unknown> };
-for (const [file, bytes] of files.files) await bucket.put(`presets/bench/${file}`, bytes);
+await putPreset(bucket, "bench", files.files);
 
 const post = async (path: string, token: string, body: unknown) =>
   mf.dispatchFetch(`http://edge${path}`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
