@@ -1,9 +1,9 @@
 /**
- * What one request may ask for, checked before any work: TEI's limits (../shared/spec/peers.md §1.3: a 2 MB
- * payload, 32 inputs, 16,384 tokens, 512 positions × MAX_CHAR_MULTIPLIER 250 characters per input) plus a
- * character budget per request, which bounds tokenization (about 2 µs and, transiently, ~100 bytes per character
- * in the isolate). Each is a wrangler.toml var; `/info` reports them. Characters are UTF-16 code units
- * (`string.length`), counted before a prompt is prepended.
+ * What one request may ask for, checked before any work: text-embeddings-inference's limits (a 2 MB payload, 32
+ * inputs, 16,384 tokens, 512 positions × its MAX_CHAR_MULTIPLIER 250 characters per input) plus a character budget
+ * per request, which bounds tokenization (about 2 µs and, transiently, ~150 bytes per character: test/input-memory.test.ts).
+ * Each is a wrangler.toml var; `/info` reports them. Characters are UTF-16 code units (`string.length`) of the
+ * texts as tokenized (a preset's prompt included).
  */
 import { numberVar, type Env } from "./env.js";
 import { unprocessable } from "./errors.js";
