@@ -33,6 +33,7 @@ import {
   type LoraAdapter,
   type PresetFiles,
 } from "./edge/node-lib.js";
+import { putPreset } from "./helpers/edge-platform.js";
 import { loadGolden, maxAbsDiff } from "./helpers/golden.js";
 import { wordPieceFiles } from "./helpers/tiny-tokenizers.js";
 import { serve } from "@hono/node-server";
@@ -161,15 +162,13 @@ beforeAll(async () => {
     }
   }
   const bucket = await r2();
-  for (const [file, bytes] of presetFiles) {
-    await bucket.put(`presets/${PRESET}/${file}`, bytes);
-  }
+  await putPreset(bucket, PRESET, presetFiles);
   const gemmaFiles = collectPresetFiles();
   await gemma.backbone.saveToPreset(gemmaFiles);
   await publishPreset(r2Runner, GEMMA, gemmaFiles.files);
   // A preset far over the 128 MB isolate budget (only its config is needed to route it).
   const hf = JSON.parse(readFileSync(`${golden.dir}/config.json`, "utf8"));
-  await bucket.put("presets/huge-distilbert/config.json", JSON.stringify({ ...hf, dim: 2048, hidden_dim: 8192, n_layers: 24, n_heads: 16 }));
+  await putPreset(bucket, "huge-distilbert", [["config.json", JSON.stringify({ ...hf, dim: 2048, hidden_dim: 8192, n_layers: 24, n_heads: 16 })]]);
 }, 120_000);
 
 afterAll(async () => {

@@ -323,6 +323,19 @@ describe("runner pool client", () => {
     expect(e.status).toBe(503);
   });
 
+  it("fails fast once every runner's breaker is open instead of spinning until the deadline", async () => {
+    const { p, calls } = pool({}, { failureThreshold: 2, openMs: 60_000 });
+    const started = Date.now();
+    const e = await p.forward(request, { deadlineMs: 30_000 }).catch((x) => x);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(e).toBeInstanceOf(PoolError);
+    expect(e).toMatchObject({ status: 503, message: expect.stringMatching(/^every runner is down \(6 attempt\(s\), their circuit breakers are open\); last error: http:/) });
+    expect(calls).toHaveLength(6);
+    calls.length = 0;
+    expect(await p.forward(request).catch((x) => x)).toBeInstanceOf(PoolError); // still open: tried once each, as a last resort
+    expect(calls).toHaveLength(3);
+  });
+
   it("rejects bad configuration", () => {
     expect(() => new RunnerPool({ runners: [], signingKey: SECRET })).toThrow(/at least one runner/);
     expect(() => new RunnerPool({ runners: [A, `${A}/`], signingKey: SECRET })).toThrow(/listed twice/);

@@ -102,6 +102,17 @@ describe("Preprocessor", () => {
     expect(out.rows.at(-1)!.end).toBe(text.length);
   });
 
+  it("handles hundreds of thousands of rows and windows without deep calls (no stack overflow)", () => {
+    const p = new Preprocessor(wp, { sequenceLength: 4 });
+    const many = p.call(Array(200_000).fill("hello"));
+    expect(many.tokenIds).toHaveLength(200_000);
+    expect(many.tokenIds[199_999]).toEqual([2, 19, 3]);
+    // one text of 200,000 tokens: 100,000 windows of 2 tokens, iterated (never one call per window)
+    const windows = p.chunk("the ".repeat(200_000), { overlap: 0 });
+    expect(windows.rows).toHaveLength(100_000);
+    expect(windows.rows.at(-1)).toMatchObject({ tokenStart: 199_998, tokenEnd: 200_000 });
+  });
+
   it("takes the default sequence length from the preset's config", async () => {
     const keras = await preset("keras", { ...wordPieceFiles(), "config.json": { registered_name: "keras_hub>DistilBertBackbone", config: { max_sequence_length: 8 } } });
     expect((await Preprocessor.fromPreset(keras)).sequenceLength).toBe(8);

@@ -59,14 +59,15 @@ export async function parseAdapter(
   const targets = backbone.loraTargets();
   try {
     if (input.kind === "peft") {
-      let config: PeftConfig;
+      let config: unknown;
       try {
         config = JSON.parse(new TextDecoder().decode(input.config));
       } catch (e) {
         throw new Error(`adapter_config.json is not valid JSON (${(e as Error).message})`);
       }
+      if (typeof config !== "object" || config === null || Array.isArray(config)) throw new Error("adapter_config.json must be a JSON object");
       const { tensors } = readSafetensors(input.weights, "adapter_model.safetensors");
-      const adapter = importPeftAdapter(config, tensors, targets, source);
+      const adapter = importPeftAdapter(config as PeftConfig, tensors, targets, source);
       validateAdapter(adapter, targets, source);
       return { adapter, bytes: await loraSafetensorsFormat.encode(adapter, backbone), format: "peft" };
     }

@@ -13,6 +13,7 @@
 import type { Pooling, TokenBatch } from "../shared/index.js";
 import { unprocessable } from "./errors.js";
 import { idBatch, type Inference } from "./inference.js";
+import { checkIdRows } from "./limits.js";
 
 /** A preset's embedding defaults (edgebone.json over the family's). */
 export interface EmbeddingDefaults {
@@ -87,6 +88,7 @@ export async function embed(inference: Inference, input: EmbedInput): Promise<{ 
   let textOf: (row: number) => number;
   let count: number;
   if (input.ids) {
+    checkIdRows(input.ids, param, inference.limits);
     batch = idBatch(input.ids, param);
     textOf = (row) => row;
     count = input.ids.length;

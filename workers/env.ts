@@ -53,6 +53,17 @@ export interface Env {
   EDGE_QUEUE_TIMEOUT_MS?: string;
   /** A slot held longer than this (ms, default 60000) means its request died mid-inference: /health answers 503. */
   EDGE_WEDGED_AFTER_MS?: string;
+  /**
+   * Request limits (workers/limits.ts, reported by /info): JSON body bytes (default 2000000), inputs per request
+   * (32), characters per input (128000) and per request (256000), tokens per request (16384).
+   */
+  PAYLOAD_LIMIT?: string;
+  MAX_CLIENT_BATCH_SIZE?: string;
+  MAX_INPUT_CHARS?: string;
+  MAX_REQUEST_CHARS?: string;
+  MAX_BATCH_TOKENS?: string;
+  /** Largest file of a preset install in bytes (default 5 GiB, R2's single upload); JSON files: 64 MiB. */
+  PRESET_FILE_MAX_BYTES?: string;
   /** Largest accepted adapter upload in bytes (default 64 MiB). */
   ADAPTER_MAX_BYTES?: string;
   /** Age in seconds after which the sweeper removes pending uploads and unreferenced objects (default 900). */

@@ -9,9 +9,6 @@ import type { z } from "zod";
 import type { AppEnv } from "./context.js";
 import { ApiError, badRequest, unprocessable } from "./errors.js";
 
-/** Largest JSON request body: TEI's default payload limit. */
-const MAX_JSON_BYTES = 2_000_000;
-
 /** `application/json` and `application/<anything>+json`, with or without parameters. */
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
@@ -31,15 +28,15 @@ export async function readBody(c: Context<AppEnv>, max: number): Promise<Uint8Ar
 }
 
 /**
- * The JSON body validated by `schema`: 415 for another declared content type, 400 when it does not parse, 422
- * naming the first field at fault (`param`). An empty body stands for `empty` when given.
+ * The JSON body (at most the payload limit, workers/limits.ts) validated by `schema`: 415 for another declared
+ * content type, 400 when it does not parse, 422 naming the first field at fault (`param`). An empty body stands for `empty` when given.
  */
 export async function jsonBody<T extends z.ZodType>(c: Context<AppEnv>, schema: T, empty?: z.input<T>): Promise<z.output<T>> {
   const type = c.req.header("content-type");
   if (type !== undefined && !JSON_TYPE.test(type)) {
     throw new ApiError(415, `the body must be JSON, sent with Content-Type: application/json (not ${type})`, "unsupported_media_type");
   }
-  return parseJson(await readBody(c, MAX_JSON_BYTES), schema, empty);
+  return parseJson(await readBody(c, c.var.services.limits.payloadBytes), schema, empty);
 }
 
 /** Bytes already read (a signed body) as JSON validated by `schema`, with jsonBody's 400 and 422. */

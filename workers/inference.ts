@@ -12,13 +12,10 @@ import { findReadyAdapter, isAdapterName, type AdapterRow } from "./adapters.js"
 import type { AppEnv, Db } from "./context.js";
 import * as schema from "./db/schema.js";
 import { ApiError, badRequest, unprocessable } from "./errors.js";
-import { tooLarge } from "./http.js";
 import { admitQuota } from "./quota.js";
+import { checkRows, checkTexts, checkTokens, type RequestLimits } from "./limits.js";
 import { IsolateLoadError } from "./services.js";
 import type { EmbeddingDefaults } from "./embeddings.js";
-
-export const MAX_BATCH_ROWS = 64;
-export const MAX_BATCH_TOKENS = 16_384;
 
 interface Output {
   shape: readonly number[];
@@ -48,12 +45,6 @@ interface EncodedTexts {
   batch: TokenBatch;
   /** Row → the text (and span) it holds; several rows per text when chunked. */
   sources: readonly RowSource[];
-}
-
-function checkRows(rows: number, param: string): void {
-  if (rows > MAX_BATCH_ROWS) {
-    throw unprocessable(`the request makes ${rows} rows (one per text or token id row, one per window of a chunked text), over the limit of ${MAX_BATCH_ROWS}`, "too_many_inputs", param);
-  }
 }
 
 /** Adds one request and its tokens to the tenant's usage of a UTC day (the record the quota starts each day from). */
@@ -89,6 +80,10 @@ export class Inference {
     readonly model: ModelRef,
   ) {}
 
+  get limits(): RequestLimits {
+    return this.c.var.services.limits;
+  }
+
   /** The preset's backbone from its config alone. */
   backbone(): Promise<Backbone> {
     return this.named(this.c.var.services.config(this.model.preset));
@@ -109,9 +104,12 @@ export class Inference {
     }
   }
 
-  /** Texts → one batch with the preset's tokenizer; 422 beyond the row limit (before tokenizing) or, with `reject`, for a text over the window. */
+  /**
+   * Texts → one batch with the preset's tokenizer; the request limits (inputs, characters: workers/limits.ts) are
+   * checked before tokenizing, and with `reject` a text over the window is a 422.
+   */
   async encode(texts: readonly string[], fit: Fit, param: string): Promise<EncodedTexts> {
-    checkRows(texts.length, param);
+    checkTexts(texts, param, this.limits);
     await this.backbone();
     const t0 = performance.now();
     const preprocessor = await this.c.var.services.preprocessor(this.model.preset);
@@ -134,9 +132,7 @@ export class Inference {
    */
   async run(batch: TokenBatch, param: string): Promise<Output> {
     checkRows(batch.batchSize, param);
-    if (batch.batchSize * batch.sequenceLength > MAX_BATCH_TOKENS) {
-      throw tooLarge(`${batch.batchSize}×${batch.sequenceLength} tokens exceed the limit of ${MAX_BATCH_TOKENS} per request`, "too_many_tokens", param);
-    }
+    checkTokens(batch.batchSize * batch.sequenceLength, `${batch.batchSize}×${batch.sequenceLength} tokens`, param, this.limits);
     let tokens = 0;
     for (const m of batch.paddingMask) tokens += m;
     // The tenant's quota (workers/quota.ts): the tokens are reserved now and settled with what was used.

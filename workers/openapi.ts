@@ -73,11 +73,12 @@ export function openApiDocument(): unknown {
       },
       "/admin/presets/{name}/{file}": {
         put: {
-          summary: "Install one preset file into R2 (streamed; Content-Length required; x-sha256 verified by R2). Send record.json last.",
+          summary:
+            "Install one preset file into R2 (streamed; Content-Length required; x-sha256 verified by R2). Send record.json last: it is checked (files, sizes, sha256s; config builds a backbone; tokenizer, edge manifest and edgebone.json load) and commits the preset (422 naming the problem otherwise); any other file's PUT hides the preset until then.",
           security: admin,
           parameters: [pathParam("name", "preset name"), pathParam("file", "file path within the preset"), { name: "x-sha256", in: "header", required: false, schema: { type: "string" } }],
           requestBody: { required: true, content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
-          responses: { ...responses(teiError, okJson("stored"), [400, 401, 403, 411, 422]), "201": okJson("stored") },
+          responses: { ...responses(teiError, okJson("stored"), [400, 401, 403, 411, 413, 422]), "201": okJson("stored") },
         },
       },
       "/admin/keys/{id}": { delete: { summary: "Revoke an API key", security: admin, parameters: [pathParam("id", "key id")], responses: responses(teiError, okJson("revoked"), [401, 403, 404]) } },

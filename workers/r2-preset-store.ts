@@ -5,7 +5,7 @@
  * `model_type`) work too, as they do from any store.
  */
 import type { EdgeFiles, PresetFiles, PresetStore } from "../shared/index.js";
-import { PRESET_PREFIX, presetFileKey, presetOfConfigKey } from "../shared/runner/layout.js";
+import { PRESET_PREFIX, presetFileKey, presetOfRecordKey } from "../shared/runner/layout.js";
 import type { R2BucketLike } from "./env.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -14,14 +14,14 @@ export function isPresetName(name: string): boolean {
   return NAME.test(name) && !name.includes("..");
 }
 
-/** The installed presets (those whose config.json is stored), by name, each with the time its config was stored. */
+/** The installed presets (those whose record.json is stored: workers/preset-install.ts), by name, each with the time their install committed. */
 export async function listPresets(bucket: R2BucketLike): Promise<{ name: string; uploaded: Date }[]> {
   const presets: { name: string; uploaded: Date }[] = [];
   let cursor: string | undefined;
   do {
     const page = await bucket.list({ prefix: PRESET_PREFIX, cursor });
     for (const object of page.objects) {
-      const name = presetOfConfigKey(object.key);
+      const name = presetOfRecordKey(object.key);
       if (name !== null && isPresetName(name)) presets.push({ name, uploaded: object.uploaded });
     }
     cursor = page.truncated ? page.cursor : undefined;
@@ -52,7 +52,7 @@ export class R2PresetStore implements PresetStore {
       async readInto(file: string, target: Uint8Array) {
         const object = await bucket.get(presetFileKey(key, file));
         if (!object) return null;
-        const sha256 = object.checksums?.sha256 ? hex(object.checksums.sha256) : undefined;
+        const sha256 = object.checksums?.sha256 ? toHex(object.checksums.sha256) : undefined;
         if (object.size !== target.byteLength) {
           await object.body.cancel();
           return { size: object.size, sha256 };
@@ -106,4 +106,5 @@ async function readStreamInto(body: ReadableStream<Uint8Array>, target: Uint8Arr
   }
 }
 
-const hex = (buffer: ArrayBuffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+/** An R2 checksum as lowercase hex. */
+export const toHex = (buffer: ArrayBuffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");

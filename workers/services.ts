@@ -21,12 +21,13 @@ import {
   type OnnxRuntime,
 } from "../shared/index.js";
 import type { EmbeddingDefaults } from "./embeddings.js";
-import { presetFileKey } from "../shared/runner/layout.js";
+import { presetFileKey, presetRecordKey } from "../shared/runner/layout.js";
 import { AsyncLruCache } from "./cache.js";
 import { numberVar, type Env, type R2BucketLike } from "./env.js";
 import { ApiError, notFound } from "./errors.js";
 import { isPresetName, R2PresetStore } from "./r2-preset-store.js";
 import { limiterFor, type Limiter } from "./limiter.js";
+import { requestLimits, type RequestLimits } from "./limits.js";
 import { EdgeMetrics } from "./metrics.js";
 import { RunnerBackend } from "./runner-backend.js";
 
@@ -109,6 +110,8 @@ export class Services {
   readonly adapters = new AsyncLruCache<LoraAdapter>(32 * MiB, adapterBytes);
   readonly runners = new RunnerBackend();
   readonly limiter: Limiter;
+  /** What one request may ask for (workers/limits.ts). */
+  readonly limits: RequestLimits;
   readonly metrics = new EdgeMetrics();
   private readonly preprocessors = new AsyncLruCache<Preprocessor>(64, () => 1);
   private readonly embeddingSettings = new AsyncLruCache<EmbeddingDefaults>(Number.POSITIVE_INFINITY, () => 0);
@@ -122,6 +125,7 @@ export class Services {
     this.budgetBytes = numberVar(env.EDGE_MEMORY_BUDGET_MB, 128) * MiB;
     this.models = new AsyncLruCache<LoadedModel>(this.budgetBytes, (m) => m.bytes);
     this.limiter = limiterFor(env);
+    this.limits = requestLimits(env);
   }
 
   /** Drops what this isolate cached for a preset (after a re-install; other isolates keep theirs until evicted). */
@@ -134,10 +138,14 @@ export class Services {
     this.embeddingSettings.delete(preset);
   }
 
-  /** The preset's backbone built from its config.json alone (weights are never materialised). 404 if absent. */
+  /**
+   * The preset's backbone built from its config.json alone (weights are never materialised). 404 if absent or not
+   * committed (no record.json yet: workers/preset-install.ts).
+   */
   config(preset: string): Promise<Backbone> {
     if (!isPresetName(preset)) return Promise.reject(notFound(`preset "${preset}" not found`, "preset_not_found"));
     return this.configs.get(preset, async () => {
+      if (!(await this.bucket.head(presetRecordKey(preset)))) throw notFound(`preset "${preset}" not found`, "preset_not_found");
       try {
         return await Backbone.fromPreset(preset, { store: this.store, loadWeights: false });
       } catch (e) {

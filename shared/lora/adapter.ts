@@ -76,24 +76,38 @@ export function initLora(targets: readonly LoraTarget[], rank: number, seed = 0,
   return { rank, scale: 1, layout: "per_head", factors };
 }
 
-/** Checks an adapter against a backbone's targets: known projections, matching shapes, finite scale. */
+/** Largest |scale| of an adapter: PEFT's lora_alpha / r is a small number; beyond this outputs overflow. */
+export const MAX_LORA_SCALE = 1024;
+
+/**
+ * Checks an adapter against a backbone's targets: known projections, matching shapes, a rank that is the largest
+ * of its factors' (what stacking allocates for), finite values and a bounded scale.
+ */
 export function validateAdapter(adapter: LoraAdapter, targets: readonly LoraTarget[], source = "adapter"): void {
-  if (!Number.isFinite(adapter.scale)) throw new Error(`${source}: LoRA scale must be finite, got ${adapter.scale}`);
+  if (!Number.isFinite(adapter.scale) || Math.abs(adapter.scale) > MAX_LORA_SCALE) throw new Error(`${source}: LoRA scale must be finite and at most ${MAX_LORA_SCALE} in magnitude, got ${adapter.scale}`);
   const byPath = new Map(targets.map((t) => [t.kernelPath, t]));
   const unknown = [...adapter.factors.keys()].filter((p) => !byPath.has(p));
   if (unknown.length) {
     throw new Error(`${source} adapts ${unknown.slice(0, 3).join(", ")}${unknown.length > 3 ? ", …" : ""}, which the backbone does not have or does not adapt (only query and value projections are)`);
   }
   if (adapter.factors.size === 0) throw new Error(`${source} adapts no projection`);
+  let largest = 0;
   for (const [path, { a, b }] of adapter.factors) {
     const t = byPath.get(path)!;
     const r = a.shape[a.shape.length - 1];
     if (!(r >= 1 && r <= adapter.rank)) throw new Error(`${source}: ${path} has rank ${r}, adapter rank is ${adapter.rank}`);
+    largest = Math.max(largest, r);
     const want = factorShapes(t, adapter.layout, r);
     if (a.shape.join() !== want.a.join() || b.shape.join() !== want.b.join()) {
       throw new Error(`${source}: ${path} factors are A [${a.shape}] B [${b.shape}], expected A [${want.a}] B [${want.b}] for a ${adapter.layout} adapter of rank ${r}`);
     }
+    for (const [factor, tensor] of [["A", a], ["B", b]] as const) {
+      const values = toFloat32(tensor);
+      const at = values.findIndex((x) => !Number.isFinite(x));
+      if (at >= 0) throw new Error(`${source}: ${path} factor ${factor} has a non-finite value (${values[at]}) at index ${at}`);
+    }
   }
+  if (adapter.rank !== largest) throw new Error(`${source}: rank is ${adapter.rank} but its largest factor has rank ${largest}`);
 }
 
 /** scale · A·B as a delta of the base kernel, in KerasHub kernel layout (float32). */

@@ -41,16 +41,25 @@ export const loraSafetensorsFormat: LoraFileFormat = {
     if (metadata.format !== "edgebone-lora") throw new Error(`${source} is not an Edgebone LoRA file (metadata format "${metadata.format ?? ""}")`);
     const layout = metadata.layout as LoraLayout;
     if (layout !== "per_head" && layout !== "flat") throw new Error(`${source}: unknown LoRA layout "${metadata.layout}"`);
+    if (metadata.backbone !== undefined && metadata.backbone !== backbone.className) {
+      throw new Error(`${source} was made for a ${metadata.backbone}, not for this preset's ${backbone.className}`);
+    }
     const factors = new Map<string, LoraFactors>();
     for (const t of backbone.loraTargets()) {
-      const a = tensors.get(loraVariablePath(t.kernelPath, "a"));
-      const b = tensors.get(loraVariablePath(t.kernelPath, "b"));
+      const names = { a: loraVariablePath(t.kernelPath, "a"), b: loraVariablePath(t.kernelPath, "b") };
+      const a = tensors.get(names.a);
+      const b = tensors.get(names.b);
       if (a && b) factors.set(t.kernelPath, { a, b });
-      tensors.delete(loraVariablePath(t.kernelPath, "a"));
-      tensors.delete(loraVariablePath(t.kernelPath, "b"));
+      else if (a || b) throw new Error(`${source} has ${a ? names.a : names.b} but not ${a ? names.b : names.a}`);
+      tensors.delete(names.a);
+      tensors.delete(names.b);
     }
     if (tensors.size) throw new Error(`${source} has tensors that match no LoRA target of ${backbone.className}: ${[...tensors.keys()].slice(0, 3).join(", ")}`);
-    return { rank: Number(metadata.rank), scale: Number(metadata.scale ?? 1), layout, factors };
+    // The rank is the factors' own (checked by validateAdapter), never trusted to size anything by itself.
+    const rank = Number(metadata.rank);
+    if (!Number.isSafeInteger(rank) || rank < 1) throw new Error(`${source}: metadata rank "${metadata.rank}" is not a positive integer`);
+    const scale = Number(metadata.scale ?? 1);
+    return { rank, scale, layout, factors };
   },
 };
 

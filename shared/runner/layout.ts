@@ -35,9 +35,9 @@ export const ADAPTER_PREFIX = "adapters/";
 export const presetFileKey = (preset: string, file: string) => `${PRESET_PREFIX}${preset}/${file}`;
 export const presetRecordKey = (preset: string) => presetFileKey(preset, "record.json");
 
-/** The preset a `presets/<name>/config.json` key installs (a preset is listed once its config is stored), else null. */
-export function presetOfConfigKey(key: string): string | null {
-  const name = key.startsWith(PRESET_PREFIX) && key.endsWith("/config.json") ? key.slice(PRESET_PREFIX.length, -"/config.json".length) : "";
+/** The preset a `presets/<name>/record.json` key commits (a preset exists once its record is stored), else null. */
+export function presetOfRecordKey(key: string): string | null {
+  const name = key.startsWith(PRESET_PREFIX) && key.endsWith("/record.json") ? key.slice(PRESET_PREFIX.length, -"/record.json".length) : "";
   return name && !name.includes("/") ? name : null;
 }
 

@@ -306,6 +306,11 @@ export class RunnerPool {
       }
       const remaining = deadline - now();
       if (remaining < MIN_ATTEMPT_MS) break;
+      // Every runner's breaker open (each failed again and again, none busy): they are down; fail fast rather
+      // than spin until the deadline. A request after a cooldown gets the half-open trial.
+      if (this.runners.every((r) => r.breaker.state === "open" && !r.breaker.allows(now()))) {
+        throw new PoolError(`every runner is down (${attempts} attempt(s), their circuit breakers are open); last error: ${lastError}`, 503);
+      }
       // Every runner failed this round (down, busy or draining): wait a little and go round again.
       await sleep(Math.min(backoff, remaining));
       backoff = Math.min(backoff * 2, 500);

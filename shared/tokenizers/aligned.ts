@@ -7,27 +7,30 @@
 export class AlignedText {
   constructor(
     readonly text: string,
-    readonly starts: readonly number[],
-    readonly ends: readonly number[],
+    readonly starts: Int32Array,
+    readonly ends: Int32Array,
   ) {}
 
   /** `text` taken verbatim from the original, whose first code unit is at `offset`. */
   static identity(text: string, offset = 0): AlignedText {
-    const b = new AlignedBuilder();
+    const starts = new Int32Array(text.length);
+    const ends = new Int32Array(text.length);
     for (let i = 0; i < text.length; ) {
       const n = codePointLength(text, i);
-      b.push(text.slice(i, i + n), offset + i, offset + i + n);
+      starts.fill(offset + i, i, i + n);
+      ends.fill(offset + i + n, i, i + n);
       i += n;
     }
-    return b.build();
+    return new AlignedText(text, starts, ends);
   }
 
   get length(): number {
     return this.text.length;
   }
 
+  /** Code units [from, to): the maps are views of this text's, not copies. */
   slice(from: number, to = this.text.length): AlignedText {
-    return new AlignedText(this.text.slice(from, to), this.starts.slice(from, to), this.ends.slice(from, to));
+    return new AlignedText(this.text.slice(from, to), this.starts.subarray(from, to), this.ends.subarray(from, to));
   }
 
   /** The original span covered by code units [from, to); zero-width at the nearest position when empty. */
@@ -38,31 +41,53 @@ export class AlignedText {
   }
 }
 
+/**
+ * Builds an AlignedText piece by piece. The text is kept as a list of pieces joined once (appending to one string
+ * per character makes a rope of millions of nodes) and the maps as growing typed arrays: a long input costs a
+ * few bytes per code unit, not hundreds.
+ */
 export class AlignedBuilder {
-  private text = "";
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
+  private readonly pieces: string[] = [];
+  private starts = new Int32Array(64);
+  private ends = new Int32Array(64);
+  private length = 0;
 
   /** Appends `piece`, every code unit of it coming from the original span [start, end). */
   push(piece: string, start: number, end: number): void {
-    this.text += piece;
-    for (let i = 0; i < piece.length; i++) {
-      this.starts.push(start);
-      this.ends.push(end);
-    }
+    this.pieces.push(piece);
+    const at = this.reserve(piece.length);
+    this.starts.fill(start, at, this.length);
+    this.ends.fill(end, at, this.length);
   }
 
   /** Appends a range of another aligned text unchanged. */
   pushFrom(source: AlignedText, from: number, to: number): void {
-    this.text += source.text.slice(from, to);
-    for (let i = from; i < to; i++) {
-      this.starts.push(source.starts[i]);
-      this.ends.push(source.ends[i]);
-    }
+    if (to <= from) return;
+    this.pieces.push(source.text.slice(from, to));
+    const at = this.reserve(to - from);
+    this.starts.set(source.starts.subarray(from, to), at);
+    this.ends.set(source.ends.subarray(from, to), at);
   }
 
   build(): AlignedText {
-    return new AlignedText(this.text, this.starts, this.ends);
+    return new AlignedText(this.pieces.join(""), this.starts.slice(0, this.length), this.ends.slice(0, this.length));
+  }
+
+  /** Room for `n` more code units; returns where they start. */
+  private reserve(n: number): number {
+    const at = this.length;
+    this.length += n;
+    if (this.length > this.starts.length) {
+      const capacity = Math.max(this.length, this.starts.length * 2);
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(capacity);
+        b.set(a.subarray(0, at));
+        return b;
+      };
+      this.starts = grow(this.starts);
+      this.ends = grow(this.ends);
+    }
+    return at;
   }
 }
 
@@ -80,12 +105,20 @@ export function codePointLength(text: string, i: number): number {
 export function mapCodePoints(input: AlignedText, f: (ch: string) => string): AlignedText {
   const b = new AlignedBuilder();
   const { text } = input;
+  // Runs of code points the transform leaves alone are copied as one piece.
+  let unchanged = 0;
   for (let i = 0; i < text.length; ) {
     const n = codePointLength(text, i);
-    const out = f(text.slice(i, i + n));
-    if (out) b.push(out, input.starts[i], input.ends[i + n - 1]);
+    const ch = text.slice(i, i + n);
+    const out = f(ch);
+    if (out !== ch) {
+      b.pushFrom(input, unchanged, i);
+      if (out) b.push(out, input.starts[i], input.ends[i + n - 1]);
+      unchanged = i + n;
+    }
     i += n;
   }
+  b.pushFrom(input, unchanged, text.length);
   return b.build();
 }
 

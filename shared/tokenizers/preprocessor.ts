@@ -185,7 +185,10 @@ export class Preprocessor {
   }
 
   private pad(rows: { encoding: Encoding; source: RowSource }[]): Preprocessed {
-    const width = this.padding === "max_length" ? this.sequenceLength! : Math.max(0, ...rows.map((r) => r.encoding.ids.length));
+    // a loop, not Math.max(...rows): spreading hundreds of thousands of rows overflows the call stack
+    let width = 0;
+    if (this.padding === "max_length") width = this.sequenceLength!;
+    else for (const r of rows) width = Math.max(width, r.encoding.ids.length);
     const pad = this.tokenizer.padTokenId;
     const out: Preprocessed = { tokenIds: [], paddingMask: [], offsets: [], rows: [] };
     for (const { encoding, source } of rows) {

@@ -46,34 +46,51 @@ export function safetensorsHeaderLength(first8: Uint8Array, source: string): num
 
 /**
  * Parses the JSON header (the bytes after the length). `include` selects tensors by name; others are not
- * checked, whatever their dtype. `fileSize`, when known, bounds every tensor's byte range.
+ * checked, whatever their dtype. `fileSize`, when known, bounds every tensor's byte range. Shapes must be
+ * non-negative integers, byte ranges in order, of the shape's size and not overlapping one another (the format's
+ * rules: a file that breaks them would read its header or another tensor's bytes as weights).
  */
 export function parseSafetensorsHeader(json: Uint8Array, source: string, include?: (name: string) => boolean, fileSize?: number): SafetensorsHeader {
-  let header: Record<string, HeaderEntry | Record<string, string>>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(json));
   } catch {
     throw new Error(`${source}: header is not valid JSON`);
   }
+  if (!isObject(header)) throw new Error(`${source}: header is not a JSON object`);
   const dataStart = 8 + json.byteLength;
   const entries = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") {
+      if (!isObject(entry) || !Object.values(entry).every((v) => typeof v === "string")) throw new Error(`${source}: __metadata__ must map names to strings`);
       metadata = entry as Record<string, string>;
       continue;
     }
     if (include && !include(name)) continue;
-    const { dtype: stDtype, shape, data_offsets: [begin, end] } = entry as HeaderEntry;
-    const dtype = ST_TO_DTYPE[stDtype];
+    const { dtype: stDtype, shape, data_offsets: offsets } = (isObject(entry) ? entry : {}) as Partial<HeaderEntry>;
+    const dtype = ST_TO_DTYPE[String(stDtype)];
     if (!dtype) throw new Error(`${source}: tensor "${name}" has dtype ${stDtype}; only F32, F16 and BF16 are supported`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${source}: tensor "${name}" has shape ${JSON.stringify(shape)}, not a list of non-negative integers`);
+    const [begin, end] = Array.isArray(offsets) && offsets.length === 2 ? offsets : [NaN, NaN];
+    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin) {
+      throw new Error(`${source}: tensor "${name}" has data_offsets ${JSON.stringify(offsets)}, not [begin, end] with 0 <= begin <= end`);
+    }
     if (end - begin !== sizeOf(shape) * bytesPerElement(dtype) || (fileSize !== undefined && dataStart + end > fileSize)) {
       throw new Error(`${source}: tensor "${name}" byte range [${begin}, ${end}) does not fit shape [${shape}] ${stDtype}`);
     }
     entries.set(name, { dtype, shape, begin: dataStart + begin, end: dataStart + end });
   }
+  const ranges = [...entries].sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
+  for (let i = 1; i < ranges.length; i++) {
+    const [previous, a] = ranges[i - 1];
+    const [name, b] = ranges[i];
+    if (b.begin < a.end) throw new Error(`${source}: tensor "${name}" overlaps tensor "${previous}" (data_offsets must not overlap)`);
+  }
   return { entries, metadata, dataStart };
 }
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 
 /** A tensor over its bytes (exactly `entry`'s range): a view when aligned, else one copy. */
 export function tensorFromBytes(entry: TensorEntry, bytes: Uint8Array): Tensor {

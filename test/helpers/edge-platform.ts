@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { Miniflare } from "miniflare";
 import { bundleForWorkerd } from "./workerd-bundle.js";
 import type { R2BucketLike } from "../../workers/env.js";
+import { presetFileKey, presetRecordKey, recordOf, type PresetRecord } from "../../shared/runner/layout.js";
 
 const WASM_IMPORT = "../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"; // as wrangler resolves it
 const wasmPath = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
@@ -64,6 +65,20 @@ export async function startEdge(bindings: Record<string, string>): Promise<EdgeP
   await applyMigrations(mf);
   const bucket = (await mf.getR2Bucket("BUCKET")) as unknown as R2BucketLike;
   return { mf, url, bucket, dispose: () => mf.dispose() };
+}
+
+/**
+ * Writes a preset's files straight into R2, then its record.json (which makes it exist): no install checks, for
+ * fixtures (the admin API checks what it commits).
+ */
+export async function putPreset(bucket: { put(key: string, value: Uint8Array | string): Promise<unknown> }, name: string, files: Iterable<[string, Uint8Array | string]>): Promise<void> {
+  const record: PresetRecord = { files: {} };
+  for (const [file, data] of files) {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    await bucket.put(presetFileKey(name, file), bytes);
+    if (!file.includes("/")) record.files[file] = await recordOf(bytes);
+  }
+  await bucket.put(presetRecordKey(name), JSON.stringify(record));
 }
 
 /** Creates a tenant and an API key through the admin API. */

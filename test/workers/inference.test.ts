@@ -75,7 +75,7 @@ describe("POST /v1/models/:preset/forward", () => {
     const rows = await forward(PRESET, { token_ids: Array.from({ length: 65 }, () => [1]) });
     expect(rows.status).toBe(422);
     expect(rows.json.error.code).toBe("too_many_inputs");
-    const tokens = await forward(PRESET, { token_ids: Array.from({ length: 64 }, () => new Array(300).fill(1)) });
+    const tokens = await forward(PRESET, { token_ids: Array.from({ length: 32 }, () => new Array(600).fill(1)) });
     expect(tokens.status).toBe(413);
     expect(tokens.json.error).toMatchObject({ type: "invalid_request_error", code: "too_many_tokens", param: "token_ids" });
     const schema = await forward(PRESET, { ids: [[1]] });

@@ -10,7 +10,7 @@ describe("public routes", () => {
     expect(health.json).toEqual({ status: "ok" });
     const info = await call("GET", "/info");
     expect(info.status).toBe(200);
-    expect(info.json).toMatchObject({ model_id: "edgebone", edge_memory_budget_mb: 128, max_client_batch_size: 64, max_batch_tokens: 16384 });
+    expect(info.json).toMatchObject({ model_id: "edgebone", edge_memory_budget_mb: 128, max_client_batch_size: 32, max_batch_tokens: 16384 });
     expect(info.json.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
@@ -92,10 +92,15 @@ describe("admin API", () => {
     expect(teiRevoked.json).toMatchObject({ error_type: "Unauthorized" });
   });
 
-  it("PUT /admin/presets/:name/:file stores into R2 (the preset serves at once), checks names and x-sha256", async () => {
+  it("PUT /admin/presets/:name/:file stores into R2; the preset serves once record.json commits; checks names and x-sha256", async () => {
     const files = await r2Keys(`presets/${PRESET}/`);
     expect(files.length).toBeGreaterThan(2);
+    // record.json last, as the protocol says (workers/preset-install.ts)
+    files.push(...files.splice(files.indexOf(`presets/${PRESET}/record.json`), 1));
+    const t = await tenantWithKey("preset-tenant");
+    const body = { token_ids: [[2, 19, 20, 3]] };
     for (const key of files) {
+      if (key.endsWith("/record.json")) expect((await call("POST", "/v1/models/uploaded/forward", { key: t.key, body })).status).toBe(404);
       const bytes = new Uint8Array(await (await env.BUCKET.get(key))!.arrayBuffer());
       const sha256 = [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
       const file = key.slice(`presets/${PRESET}/`.length);
@@ -103,9 +108,7 @@ describe("admin API", () => {
       expect(put.status, JSON.stringify(put.json)).toBe(201);
       expect(put.json).toEqual({ preset: "uploaded", file, size: bytes.byteLength });
     }
-    expect(await r2Keys("presets/uploaded/")).toEqual(files.map((k) => k.replace(`/${PRESET}/`, "/uploaded/")));
-    const t = await tenantWithKey("preset-tenant");
-    const body = { token_ids: [[2, 19, 20, 3]] };
+    expect(await r2Keys("presets/uploaded/")).toEqual(files.map((k) => k.replace(`/${PRESET}/`, "/uploaded/")).sort());
     const served = await call("POST", "/v1/models/uploaded/forward", { key: t.key, body });
     expect(served.status).toBe(200);
     expect(served.json.sequence_output).toEqual((await call("POST", `/v1/models/${PRESET}/forward`, { key: t.key, body })).json.sequence_output);

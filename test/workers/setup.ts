@@ -7,6 +7,7 @@ import { Buffer } from "node:buffer";
 import { applyD1Migrations } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
+import { presetFileKey, presetRecordKey, recordOf, type PresetRecord } from "../../shared/runner/layout.js";
 
 /**
  * workerd's node:buffer `Buffer#utf8Write(string, offset)` takes the whole buffer's length as the default
@@ -33,7 +34,15 @@ try {
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 
 const base64ToBytes = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+// Each preset's files, then its record.json, which makes it exist (workers/preset-install.ts); written as is, so
+// the deliberately broken edge artifacts get in too.
 for (const [preset, files] of Object.entries(inject("edgePresets"))) {
-  if (await env.BUCKET.head(`presets/${preset}/config.json`)) continue;
-  for (const [file, data] of Object.entries(files)) await env.BUCKET.put(`presets/${preset}/${file}`, base64ToBytes(data));
+  if (await env.BUCKET.head(presetRecordKey(preset))) continue;
+  const record: PresetRecord = { files: {} };
+  for (const [file, data] of Object.entries(files)) {
+    const bytes = base64ToBytes(data);
+    await env.BUCKET.put(presetFileKey(preset, file), bytes);
+    if (!file.includes("/")) record.files[file] = await recordOf(bytes);
+  }
+  await env.BUCKET.put(presetRecordKey(preset), JSON.stringify(record));
 }

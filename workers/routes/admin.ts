@@ -1,21 +1,18 @@
 /**
  * Admin API (Bearer ADMIN_TOKEN): tenants, their quota limits, their API keys, and preset installs into R2
- * (workers/tools/install-preset.ts is the client).
+ * (workers/preset-install.ts; workers/tools/install-preset.ts is the client).
  */
 import { and, eq } from "drizzle-orm";
 import { Hono, type Context } from "hono";
-import { presetFileKey } from "../../shared/runner/layout.js";
 import { sha256Hex } from "../../shared/runner/signing.js";
 import { newKey, requireAdmin } from "../auth.js";
 import type { AppEnv } from "../context.js";
 import * as schema from "../db/schema.js";
-import { ApiError, badRequest, notFound, unprocessable } from "../errors.js";
+import { notFound } from "../errors.js";
 import { jsonBody } from "../http.js";
 import { defaultLimits, effectiveLimits, utcDay, type TenantLimits } from "../quota.js";
-import { isPresetName } from "../r2-preset-store.js";
+import { putPresetFile } from "../preset-install.js";
 import { keyBody, limitsBody, tenantBody } from "../schemas.js";
-
-const FILE_PART = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
 const tenantNotFound = (id: string) => notFound(`tenant "${id}" not found`, "tenant_not_found");
 
@@ -86,28 +83,9 @@ export function adminRoutes(): Hono<AppEnv> {
     return c.json({ id, revoked: true });
   });
 
-  // Files are streamed into R2 under presets/<name>/<file>; the client sends record.json last, so a runner never
-  // sees a preset without all its files.
-  admin.put("/presets/:name/:file{.+}", async (c) => {
-    const name = c.req.param("name");
-    const file = c.req.param("file");
-    if (!isPresetName(name)) throw unprocessable(`invalid preset name "${name}"`, "invalid_preset_name", "name");
-    if (!file.split("/").every((part) => FILE_PART.test(part))) throw unprocessable(`invalid preset file name "${file}"`, "invalid_file_name", "file");
-    const length = Number(c.req.header("content-length") ?? NaN);
-    const body = c.req.raw.body;
-    if (!Number.isInteger(length) || length < 0 || !body) throw new ApiError(411, "send the file with a Content-Length", "length_required");
-    const sha256 = c.req.header("x-sha256");
-    if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) throw badRequest("x-sha256 must be 64 lowercase hex digits", "invalid_sha256", "x-sha256");
-    let object;
-    try {
-      object = await c.env.BUCKET.put(presetFileKey(name, file), body, sha256 ? { sha256 } : undefined);
-    } catch (e) {
-      if (sha256 && /sha-?256|checksum|digest/i.test(String((e as Error).message))) throw unprocessable(`${file}: the body does not match x-sha256 ${sha256}`, "checksum_mismatch", "x-sha256");
-      throw e;
-    }
-    c.var.services.forgetPreset(name);
-    return c.json({ preset: name, file, size: object?.size ?? length }, 201);
-  });
+  // Files are streamed into R2 under presets/<name>/<file>; record.json, sent last, is checked and commits the
+  // install (workers/preset-install.ts).
+  admin.put("/presets/:name/:file{.+}", async (c) => c.json(await putPresetFile(c, c.req.param("name"), c.req.param("file")), 201));
 
   return admin;
 }

@@ -8,6 +8,7 @@ import { batchRows, tokenBatch } from "../../shared/index.js";
 import type { AppEnv } from "../context.js";
 import { jsonBody } from "../http.js";
 import { Inference } from "../inference.js";
+import { checkIdRows } from "../limits.js";
 import { forwardBody } from "../schemas.js";
 
 export function modelRoutes(): Hono<AppEnv> {
@@ -17,6 +18,7 @@ export function modelRoutes(): Hono<AppEnv> {
     const body = await jsonBody(c, forwardBody);
     const inference = new Inference(c, { preset: c.req.param("preset"), adapter: c.req.query("adapter") ?? body.adapter, presetParam: null, adapterParam: "adapter" });
     const texts = body.inputs === undefined ? undefined : typeof body.inputs === "string" ? [body.inputs] : body.inputs;
+    if (body.token_ids) checkIdRows(body.token_ids, "token_ids", inference.limits);
     const batch = texts ? (await inference.encode(texts, body.truncate ? "truncate" : "reject", "inputs")).batch : tokenBatch(body.token_ids, body.padding_mask);
     const { shape, data } = await inference.run(batch, texts ? "inputs" : "token_ids");
     if ((c.req.header("accept") ?? "").includes("application/octet-stream")) {

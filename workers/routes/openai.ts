@@ -4,7 +4,7 @@
  * calling tenant's adapters as `preset:adapter` (no other tenant's).
  */
 import { Hono } from "hono";
-import { presetFileKey } from "../../shared/runner/layout.js";
+import { presetRecordKey } from "../../shared/runner/layout.js";
 import { findReadyAdapter, isAdapterName, listReadyAdapters, type AdapterRow } from "../adapters.js";
 import type { AppEnv } from "../context.js";
 import { embed, toBase64 } from "../embeddings.js";
@@ -51,14 +51,14 @@ export function openAiRoutes(): Hono<AppEnv> {
       if (!row || row.basePreset !== preset) throw missing();
       return c.json(adapterModel(row));
     }
-    const config = isPresetName(preset) ? await c.env.BUCKET.head(presetFileKey(preset, "config.json")) : null;
-    if (!config) throw missing();
+    const record = isPresetName(preset) ? await c.env.BUCKET.head(presetRecordKey(preset)) : null;
+    if (!record) throw missing();
     // Beyond OpenAI's fields: where the preset runs and how it makes embeddings.
     const services = c.var.services;
     const { backbone, where, footprint, edge } = await services.placement(preset);
     const defaults = await services.embeddingDefaults(preset, backbone);
     return c.json({
-      ...presetModel(preset, config.uploaded),
+      ...presetModel(preset, record.uploaded),
       edgebone: {
         class_name: backbone.className,
         backend: where,

@@ -11,7 +11,8 @@ import type { AppEnv } from "../context.js";
 import { embed } from "../embeddings.js";
 import { unprocessable } from "../errors.js";
 import { jsonBody } from "../http.js";
-import { Inference, MAX_BATCH_ROWS, MAX_BATCH_TOKENS, modelRef, type ModelRef } from "../inference.js";
+import { Inference, modelRef, type ModelRef } from "../inference.js";
+import { checkInputCount, checkTexts, checkTokens } from "../limits.js";
 import { listPresets } from "../r2-preset-store.js";
 import { teiDecodeBody, teiEmbedAllBody, teiEmbedBody, teiTokenizeBody } from "../schemas.js";
 
@@ -34,18 +35,23 @@ export function teiRoutes(): Hono<AppEnv> {
   const tei = new Hono<AppEnv>();
   for (const path of ["/embed", "/embed_all", "/tokenize", "/decode"]) tei.use(path, requireTenant);
 
-  tei.get("/info", (c) =>
-    c.json({
+  tei.get("/info", (c) => {
+    const limits = c.var.services.limits;
+    return c.json({
       model_id: "edgebone",
       version: VERSION_INFO.version,
-      max_client_batch_size: MAX_BATCH_ROWS,
-      max_batch_tokens: MAX_BATCH_TOKENS,
+      // TEI's names where TEI has the limit (workers/limits.ts)
+      max_client_batch_size: limits.inputs,
+      max_batch_tokens: limits.tokens,
+      payload_limit: limits.payloadBytes,
+      max_input_chars: limits.inputChars,
+      max_request_chars: limits.requestChars,
       edge_memory_budget_mb: Math.round(c.var.services.budgetBytes / (1024 * 1024)),
       loaded_presets: c.var.services.models.size,
       // onnxruntime-web's WebAssembly memory in this isolate (it grows with loaded models and never shrinks)
       isolate_wasm_memory_mb: +((c.var.services.options.runtime().memoryBytes?.() ?? 0) / (1024 * 1024)).toFixed(1),
-    }),
-  );
+    });
+  });
 
   tei.post("/embed", async (c) => {
     const body = await jsonBody(c, teiEmbedBody);
@@ -70,26 +76,32 @@ export function teiRoutes(): Hono<AppEnv> {
     );
   });
 
+  // The response lists every token (~60 bytes each): it is bounded by the request's token limit.
   tei.post("/tokenize", async (c) => {
     const body = await jsonBody(c, teiTokenizeBody);
+    const limits = c.var.services.limits;
+    const texts = asList(body.inputs);
+    checkTexts(texts, "inputs", limits);
     const { preset } = await teiModel(c, body.model);
     await c.var.services.config(preset); // 404 for an unknown preset
     const { tokenizer } = await c.var.services.preprocessor(preset);
-    return c.json(
-      asList(body.inputs).map((text) => {
-        const e = tokenizer.encode(text, { addSpecialTokens: body.add_special_tokens ?? true });
-        return e.ids.map((id, i) => ({ id, text: e.tokens[i], special: e.special[i], start: e.special[i] ? null : e.offsets[i][0], stop: e.special[i] ? null : e.offsets[i][1] }));
-      }),
-    );
+    const encodings = texts.map((text) => tokenizer.encode(text, { addSpecialTokens: body.add_special_tokens ?? true }));
+    const tokens = encodings.reduce((n, e) => n + e.ids.length, 0);
+    checkTokens(tokens, `the inputs' ${tokens} tokens`, "inputs", limits);
+    return c.json(encodings.map((e) => e.ids.map((id, i) => ({ id, text: e.tokens[i], special: e.special[i], start: e.special[i] ? null : e.offsets[i][0], stop: e.special[i] ? null : e.offsets[i][1] }))));
   });
 
   tei.post("/decode", async (c) => {
     const body = await jsonBody(c, teiDecodeBody);
+    const one = body.ids.length > 0 && !Array.isArray(body.ids[0]);
+    const rows = (one ? [body.ids] : body.ids) as number[][];
+    const limits = c.var.services.limits;
+    checkInputCount(rows.length, "ids", limits);
+    const ids = rows.reduce((n, row) => n + row.length, 0);
+    checkTokens(ids, `${ids} token ids`, "ids", limits);
     const { preset } = await teiModel(c, body.model);
     const backbone = await c.var.services.config(preset);
     const { tokenizer } = await c.var.services.preprocessor(preset);
-    const one = body.ids.length > 0 && !Array.isArray(body.ids[0]);
-    const rows = (one ? [body.ids] : body.ids) as number[][];
     for (const row of rows) {
       const bad = row.find((id) => id >= backbone.vocabularySize);
       if (bad !== undefined) throw unprocessable(`token id ${bad} is out of range for a vocabulary of ${backbone.vocabularySize}`, "invalid_input", "ids");
