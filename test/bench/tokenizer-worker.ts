@@ -1,8 +1,8 @@
 /**
  * The workerd side of the tokenizer benchmark (bundled by tokenizer-bench.ts with esbuild, run by
- * miniflare): loads a canonical tokenizer.json sent in the request body and encodes texts, timing both
- * inside the isolate (local workerd advances Date.now() during execution), and converts a SentencePiece model.
- * Imports only the runtime-agnostic core, as the edge worker will.
+ * miniflare): loads a canonical tokenizer.json or its compiled tokenizer.bin sent in the request body and
+ * encodes texts, timing both inside the isolate (local workerd advances Date.now() during execution), and
+ * converts a SentencePiece model. Imports only the runtime-agnostic core, as the edge worker will.
  */
 import { Tokenizer, parseSentencePieceModel, sentencePieceTokenizerJson, type TokenizerFamily } from "../../shared/tokenizers/index.js";
 
@@ -15,7 +15,7 @@ export default {
       if (url.pathname === "/load") {
         const bytes = new Uint8Array(await request.arrayBuffer());
         const t0 = Date.now();
-        tokenizer = Tokenizer.fromJson(bytes);
+        tokenizer = url.searchParams.get("form") === "binary" ? Tokenizer.fromBinary(bytes) : Tokenizer.fromJson(bytes);
         return Response.json({ loadMs: Date.now() - t0, vocabularySize: tokenizer.vocabularySize });
       }
       if (url.pathname === "/convert") {
