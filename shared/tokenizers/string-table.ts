@@ -19,7 +19,7 @@ const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** B^k mod 2³², grown on demand. */
 let powers = new Int32Array([1]);
-export function powerOf(k: number): number {
+function powerOf(k: number): number {
   if (k >= powers.length) {
     const next = new Int32Array(Math.max(k + 1, powers.length * 2));
     next.set(powers);
@@ -39,7 +39,7 @@ function bucket(h: number, mask: number): number {
   return h & mask;
 }
 
-export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = 0;
   for (let i = start; i < end; i++) h = (Math.imul(h, B) + bytes[i]) | 0;
   return h;

@@ -18,7 +18,7 @@ import { TokenizerError } from "./errors.js";
 import type { TokenizerJson } from "./tokenizer-json.js";
 
 export const COMPILED_TOKENIZER_FILE = "tokenizer.bin";
-export const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 1;
 const MAGIC = "EBTOKBIN";
 const PREFIX = 32;
 
@@ -70,13 +70,8 @@ export function writeTokenizerBinary(compiled: CompiledTokenizer, sourceChecksum
   return out;
 }
 
-export interface BinaryHeader {
-  version: number;
-  sourceChecksum: string;
-}
-
-/** Magic, version and source checksum, without reading further (cheap; for the staleness check). */
-export function readBinaryHeader(bytes: Uint8Array, where: string): BinaryHeader {
+/** Magic, version and source checksum, without reading further. */
+function readBinaryHeader(bytes: Uint8Array, where: string): { version: number; sourceChecksum: string } {
   if (bytes.length < PREFIX || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
     throw new UnusableBinaryError(`${where} is not a compiled tokenizer (no ${MAGIC} header)`);
   }

@@ -10,7 +10,7 @@
 import { StringTable, Utf8Word } from "./string-table.js";
 import { TableModel, type TableModelInfo } from "./vocab-model.js";
 
-export interface Trie {
+interface Trie {
   first: Int32Array;
   label: Int32Array;
   leaf: Int32Array;

