@@ -142,10 +142,10 @@ export function compileTokenizer(json: TokenizerJson): CompiledTokenizer {
     scores.set(raw);
     tables["unigram.scores"] = scores;
   }
-  const table = StringTable.build(size, strings, ids.values());
-  tables["strings.blob"] = table.blob;
-  tables["strings.offsets"] = table.offsets;
-  tables["strings.slots"] = table.slots;
+  const stringTable = StringTable.build(size, strings, ids.values());
+  tables["strings.blob"] = stringTable.blob;
+  tables["strings.offsets"] = stringTable.offsets;
+  tables["strings.slots"] = stringTable.slots;
   return { config, info, tables };
 }
 
