@@ -207,7 +207,7 @@ describe("hf:// downloads", () => {
       process.env = env;
     }
     expect(JSON.parse(readFileSync(join(out, "edgebone.json"), "utf8"))).toEqual({ normalize: true, pooling: "cls", prompts: { query: "query: ", passage: "passage: " }, default_prompt_name: "query" });
-    expect(listTree(out)).toEqual(["assets/tokenizer/vocabulary.txt", "config.json", "edgebone.json", "metadata.json", "model.safetensors", "tokenizer.hf.json", "tokenizer.json"]);
+    expect(listTree(out)).toEqual(["assets/tokenizer/vocabulary.txt", "config.json", "edgebone.json", "metadata.json", "model.safetensors", "tokenizer.bin", "tokenizer.hf.json", "tokenizer.json"]);
     await expectGolden(await Backbone.fromPreset(out));
   });
 

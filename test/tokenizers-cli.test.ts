@@ -80,11 +80,11 @@ describe("edgebone tokenize", () => {
 });
 
 describe("edgebone save-preset with a tokenizer", () => {
-  it("writes tokenizer.hf.json, KerasHub's tokenizer.json and assets, and the saved preset tokenizes the same", async () => {
+  it("writes tokenizer.hf.json and tokenizer.bin, KerasHub's tokenizer.json and assets, and the saved preset tokenizes the same", async () => {
     const out = join(dir, "store", "tiny_distilbert");
     const r = await edgebone("save-preset", "--preset", hfDir, "--out", out);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/saved DistilBertTokenizer \(37 tokens\): assets\/tokenizer\/vocabulary\.txt, tokenizer\.hf\.json, tokenizer\.json/);
+    expect(r.stderr).toMatch(/saved DistilBertTokenizer \(37 tokens\): assets\/tokenizer\/vocabulary\.txt, tokenizer\.hf\.json, tokenizer\.bin, tokenizer\.json/);
     expect(readFileSync(join(out, "assets/tokenizer/vocabulary.txt"), "utf8")).toBe(readFileSync(join(hfDir, "vocab.txt"), "utf8"));
     const keras = JSON.parse(readFileSync(join(out, "tokenizer.json"), "utf8"));
     expect(keras).toMatchObject({ class_name: "DistilBertTokenizer", registered_name: "keras_hub>DistilBertTokenizer", config: { lowercase: true, strip_accents: true } });

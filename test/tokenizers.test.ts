@@ -222,7 +222,7 @@ describe("asset import", () => {
   });
 
   it("reads a plain Hugging Face tokenizer.json with HF semantics and the family from config.json", async () => {
-    const json = JSON.parse(new TextDecoder().decode(xlmr.toJson()));
+    const json = JSON.parse(new TextDecoder().decode(await xlmr.toJson()));
     delete json.edgebone;
     const t = await Tokenizer.fromPreset(await preset({ "config.json": { model_type: "xlm-roberta" }, "tokenizer.json": json }));
     expect(t).toBeInstanceOf(XLMRobertaTokenizer);
@@ -232,7 +232,7 @@ describe("asset import", () => {
   });
 
   it("loads an HF SentencePiece-BPE tokenizer.json (byte fallback) with SentencePiece's piece ranks", async () => {
-    const json = JSON.parse(new TextDecoder().decode(gemma.toJson()));
+    const json = JSON.parse(new TextDecoder().decode(await gemma.toJson()));
     delete json.edgebone;
     const t = await Tokenizer.fromPreset(await preset({ "config.json": { model_type: "gemma" }, "tokenizer.json": json }));
     expect(t).toBeInstanceOf(GemmaTokenizer);

@@ -193,7 +193,7 @@ export async function presetFamily(files: PresetFiles): Promise<TokenizerFamily 
 }
 
 /** KerasHub assets for a tokenizer read from a JSON file: from the preset when present, else rebuilt. */
-async function existingAssets(files: PresetFiles, json: TokenizerJson): Promise<TokenizerAssets> {
+export async function existingAssets(files: PresetFiles, json: TokenizerJson): Promise<TokenizerAssets> {
   const spec = FAMILIES[json.edgebone.family];
   const found: TokenizerAssets = {};
   for (const name of spec.kerasAssets) {

@@ -1,16 +1,13 @@
 /**
- * The tokenization engine: a tokenizers.js `Tokenizer` built from the canonical tokenizer.json does the
- * algorithms (normalizers, pre-tokenizers, WordPiece / BPE / Unigram, decoders). Edgebone drives its stages
- * itself, in the order of the library's own `encode` (tokenizers.js 0.2.0 `Tokenizer.encode_text`), because
- * the library reports no offsets and has four gaps this file closes, each minimal and marked:
+ * The tokenization engine: tokenizers.js (`@huggingface/tokenizers`) does the normalizers, pre-tokenizers and
+ * decoders, built from the canonical tokenizer.json; the model stage (WordPiece / BPE / Unigram) is a
+ * `VocabModel` (vocab-model.ts): the library's own, built from the full file, or the compact one of a compiled
+ * tokenizer (compiled.ts, from tokenizer.bin), which gives the same pieces. Edgebone drives the stages itself,
+ * in the order of the library's own `encode` (tokenizers.js 0.2.0 `Tokenizer.encode_text`), because the
+ * library reports no offsets and has gaps this file and vocab-model.ts close, each minimal and marked:
  *
  * 1. `Precompiled` ignores the SentencePiece charsmap → replaced by the exact one (precompiled.ts).
- * 2. Unigram's trie contains control tokens (`<s>`, `<unk>`, …), so text spelling them would match them →
- *    special added tokens are taken out of the trie, as SentencePiece leaves control pieces out of its own.
- * 3. BPE ranks are per rule; SentencePiece ranks per merged piece (leftmost wins among equal pieces) → for
- *    SentencePiece BPE the pair rank is the merged piece's rank (its first rule in the score-sorted merges).
- *    This also keeps a 256k-piece model inside the edge's budgets: the library would key a Map by
- *    `JSON.stringify` of each of ~10⁶ rules (seconds and hundreds of MB); a piece-indexed rank table is cheap.
+ * 2, 3. Unigram's trie and SentencePiece BPE's ranks: see vocab-model.ts.
  * 4. (decoding) The ByteFallback decoder drops a leading byte-order mark → it keeps it.
  *
  * `special_tokens_in_text: false` (KerasHub / SentencePiece semantics) restricts the added-token matching
@@ -19,7 +16,6 @@
  */
 import {
   BertNormalizer,
-  BPE,
   ByteLevelPreTokenizer,
   LowercaseNormalizer,
   MetaspacePreTokenizer,
@@ -35,19 +31,16 @@ import {
   StripAccentsNormalizer,
   StripNormalizer,
   Tokenizer as LibTokenizerClass,
-  Unigram,
-  WordPiece,
-  type LibBPE,
-  type LibCharTrie,
-  type LibModel,
   type LibNormalizer,
   type LibSplitter,
   type LibTokenizer,
 } from "./lib.js";
 import { AlignedBuilder, AlignedText, codePointLength, mapClusters, mapCodePoints, replaceAligned } from "./aligned.js";
 import { InputError, TokenizerError } from "./errors.js";
+import { compiledCharsmaps, compiledModel, type CompiledTokenizer } from "./compiled.js";
 import { ExactPrecompiledNormalizer } from "./precompiled.js";
-import type { TokenizerJson } from "./tokenizer-json.js";
+import type { AddedTokenJson, Json, TokenizerJson } from "./tokenizer-json.js";
+import { isSentencePieceBpe, LibraryModel, type VocabModel } from "./vocab-model.js";
 
 /** A token with the span `[start, end)` of the input it came from (UTF-16 code units). */
 export interface RawToken {
@@ -62,30 +55,49 @@ const BYTE_TOKEN = /^<0x([0-9A-F]{2})>$/;
 const MAX_UNIGRAM_CHUNK = 32_768;
 const WHITESPACE = /\s/;
 
+/** What the library builds in place of the real model for a compiled tokenizer (whose model is compact). */
+const PLACEHOLDER_MODEL = { type: "WordPiece", vocab: {}, unk_token: null };
+
 export class TokenizerEngine {
+  /** The library's tokenizer: normalizer, pre-tokenizer, decoder (its model and added tokens are not used here). */
   readonly lib: LibTokenizer;
+  readonly model: VocabModel;
+  /** Added tokens by content (and normalized content): the library's `added_tokens_map`. */
+  private readonly added = new Map<string, AddedTokenJson>();
   /** Added tokens that match in input text (all of them, or only non-special ones). */
-  private readonly matchable = new Map<string, LibTokenizer["added_tokens"][number]>();
+  private readonly matchable = new Map<string, AddedTokenJson>();
+  /** Contents of the special added tokens (what decoding can skip). */
+  private readonly specialTokens: string[];
   private readonly splitUnnormalized: LibSplitter;
   private readonly splitNormalized: LibSplitter;
   private readonly byteDecoder: Map<string, number> | null;
   /** Metaspace pre-tokenizer and no piece with "▁" after another character (see `modelChunks`). */
   private readonly splitAtWordStarts: boolean;
   private readonly maxChunk: number;
-  readonly vocabularySize: number;
+  /** BPE's end-of-word suffix, which decoding turns back into a space. */
+  private readonly endOfWordSuffix: string | undefined;
 
   readonly meta: TokenizerJson["edgebone"];
 
-  constructor(json: TokenizerJson, where = "tokenizer.json") {
-    this.meta = json.edgebone;
+  /** From the full tokenizer.json: the library's own model. */
+  static fromJson(json: TokenizerJson, where = "tokenizer.json"): TokenizerEngine {
     const { edgebone: _meta, ...hf } = json;
-    // SentencePiece BPE: converted by Edgebone, or an HF file converted from one (byte fallback, not byte-level),
-    // whose rules are likewise every split of every piece.
-    const sentencePieceBpe =
-      json.model.type === "BPE" &&
-      (json.edgebone.sentencepiece?.model_type === "bpe" || (json.model.byte_fallback === true && json.pre_tokenizer?.type !== "ByteLevel"));
-    // Gap 3: the library gets no rules (it would index them all); ranks come from them below.
+    // Gap 3: the library gets no SentencePiece BPE rules (it would index them all); ranks come from them.
+    const sentencePieceBpe = isSentencePieceBpe(json);
     if (sentencePieceBpe) hf.model = { ...json.model, merges: [] };
+    return new TokenizerEngine(json, hf, where, (lib) => new LibraryModel(lib, sentencePieceBpe ? (json.model.merges as (string | [string, string])[]) : undefined), []);
+  }
+
+  /** From a compiled tokenizer: the compact model, and the library for the rest of the (small) config. */
+  static fromCompiled(compiled: CompiledTokenizer, where = "tokenizer.bin"): TokenizerEngine {
+    // The library gets neither the model nor the added tokens (the engine keeps its own; the model has them).
+    const { model, config } = compiledModel(compiled);
+    const { edgebone: _meta, ...hf } = config;
+    return new TokenizerEngine(config, { ...hf, added_tokens: [], model: PLACEHOLDER_MODEL }, where, () => model, compiledCharsmaps(compiled));
+  }
+
+  private constructor(json: TokenizerJson, hf: Json, where: string, makeModel: (lib: LibTokenizer) => VocabModel, charsmaps: Uint8Array[]) {
+    this.meta = json.edgebone;
     try {
       // Decoding is lossless where the model allows it; BERT's WordPiece decoder applies its own cleanup.
       this.lib = new LibTokenizerClass(hf, { clean_up_tokenization_spaces: false });
@@ -93,43 +105,43 @@ export class TokenizerEngine {
       throw new TokenizerError(`${where}: tokenizers.js cannot load it (${(e as Error).message})`);
     }
     const lib = this.lib;
-    if (lib.normalizer) lib.normalizer = patchNormalizer(lib.normalizer);
-    patchDecoder((lib as unknown as { decoder: unknown }).decoder);
-
-    const model = lib.model;
-    if (model instanceof Unigram) {
-      // Gap 2: control tokens are not pieces the segmentation may use.
-      for (const t of lib.added_tokens) if (t.special) unmarkTrieLeaf(model.trie, t.content);
-    }
-    if (model instanceof BPE && sentencePieceBpe) usePieceRanks(model, json.model.merges as (string | [string, string])[]);
-    // The library keeps its input; none of it is needed after construction (memory at the edge).
-    (lib as unknown as { tokenizer: unknown }).tokenizer = null;
-    const { vocab: _v, merges: _m, ...modelConfig } = model.config;
-    model.config = modelConfig;
+    if (lib.normalizer) lib.normalizer = patchNormalizer(lib.normalizer, charsmaps);
+    patchDecoder(lib.decoder);
+    // The ByteLevel decoder keeps added tokens whole.
+    if (lib.decoder) (lib.decoder as unknown as { added_tokens: AddedTokenJson[] }).added_tokens = json.added_tokens;
+    this.model = makeModel(lib);
+    const model = this.model;
+    this.endOfWordSuffix = model.type === "BPE" ? ((json.model.end_of_word_suffix as string | null | undefined) ?? undefined) : undefined;
 
     const matchAll = json.edgebone.special_tokens_in_text;
     const unnormalized: string[] = [];
     const normalized: string[] = [];
-    for (const t of lib.added_tokens) {
+    for (const t of json.added_tokens) {
+      const n = t.normalized && lib.normalizer ? lib.normalizer(t.content) : undefined;
+      this.added.set(t.content, t);
+      if (n !== undefined) this.added.set(n, t);
       if (!matchAll && t.special) continue;
       this.matchable.set(t.content, t);
-      if (t.normalized && lib.normalizer) {
-        const n = lib.normalizer(t.content);
+      if (n !== undefined) {
         normalized.push(n);
         this.matchable.set(n, t);
       } else {
         unnormalized.push(t.content);
       }
     }
+    this.specialTokens = json.added_tokens.filter((t) => t.special).map((t) => t.content);
     // The library's longest-match dictionary splitter, rebuilt over the matchable tokens.
     const Splitter = lib.splitter_unnormalized.constructor as new (words: string[]) => LibSplitter;
     this.splitUnnormalized = new Splitter(unnormalized);
     this.splitNormalized = new Splitter(normalized);
 
     this.byteDecoder = usesByteLevel(lib) ? byteLevelDecoder() : null;
-    this.maxChunk = model instanceof Unigram ? MAX_UNIGRAM_CHUNK : Infinity;
-    this.splitAtWordStarts = lib.pre_tokenizer instanceof MetaspacePreTokenizer && !model.vocab.some((p) => p !== undefined && /[^▁]▁/.test(p));
-    this.vocabularySize = Math.max(model.vocab.length, ...lib.added_tokens.map((t) => t.id + 1));
+    this.maxChunk = model.type === "Unigram" ? MAX_UNIGRAM_CHUNK : Infinity;
+    this.splitAtWordStarts = lib.pre_tokenizer instanceof MetaspacePreTokenizer && !model.hasInnerWordStart;
+  }
+
+  get vocabularySize(): number {
+    return this.model.size;
   }
 
   /** Tokens of `text`, without special tokens, with their spans in `text`. */
@@ -212,7 +224,7 @@ export class TokenizerEngine {
   /** Pre-tokenizer and model over one normalized subsection. */
   private modelTokens(sub: AlignedText, sectionIndex: number): RawToken[] {
     const lib = this.lib;
-    const model = lib.model;
+    const model = this.model;
     const pretokens = lib.pre_tokenizer ? lib.pre_tokenizer(sub.text, { section_index: sectionIndex }) : [sub.text];
     const tokens: { token: string; start: number; end: number }[] = [];
     let cursor = 0;
@@ -224,11 +236,13 @@ export class TokenizerEngine {
         append(tokens, this.surfaces(pieces, located.aligned.slice(from, to), model));
       }
     }
-    const fused = model.fuse_unk ? fuseUnknown(tokens, model.tokens_to_ids, model.unk_token_id) : tokens;
-    return fused.map((t) => {
-      const id = lib.added_tokens_map.get(t.token)?.id ?? model.tokens_to_ids.get(t.token) ?? model.unk_token_id;
-      if (id === undefined) throw new TokenizerError(`token ${JSON.stringify(t.token)} has no id and the model has no unknown token`);
-      return { id, ...t };
+    // One vocabulary lookup per token (`found`), shared by the unknown-token fusing and the final ids.
+    const found = tokens.map((t) => ({ ...t, found: model.idOf(t.token) }));
+    const fused = model.fuseUnk ? fuseUnknown(found, model) : found;
+    return fused.map(({ token, start, end, found: inVocabulary }) => {
+      const id = this.added.get(token)?.id ?? inVocabulary ?? model.unkId;
+      if (id === undefined) throw new TokenizerError(`token ${JSON.stringify(token)} has no id and the model has no unknown token`);
+      return { id, token, start, end };
     });
   }
 
@@ -290,7 +304,7 @@ export class TokenizerEngine {
   }
 
   /** Spans of the model's tokens inside one pre-token. */
-  private surfaces(pieces: string[], pre: AlignedText, model: LibModel): { token: string; start: number; end: number }[] {
+  private surfaces(pieces: string[], pre: AlignedText, model: VocabModel): { token: string; start: number; end: number }[] {
     const text = pre.text;
     const out: { token: string; start: number; end: number }[] = [];
     let c = 0;
@@ -298,10 +312,10 @@ export class TokenizerEngine {
       const [start, end] = pre.span(from, to);
       out.push({ token, start, end });
     };
-    if (model instanceof WordPiece) {
+    if (model.type === "WordPiece") {
       // WordPiece gives either `[UNK]` for the whole word or its pieces, `##` on all but the first.
-      if (pieces.length === 1 && pieces[0] === model.unk_token && text !== pieces[0]) return [{ token: pieces[0], ...spanOf(pre) }];
-      const prefix = (model.config as { continuing_subword_prefix?: string }).continuing_subword_prefix ?? "##";
+      if (pieces.length === 1 && pieces[0] === model.unkToken && text !== pieces[0]) return [{ token: pieces[0], ...spanOf(pre) }];
+      const prefix = model.subwordPrefix;
       pieces.forEach((p, i) => {
         const surface = i > 0 && p.startsWith(prefix) ? p.slice(prefix.length) : p;
         emit(p, c, c + surface.length);
@@ -340,14 +354,23 @@ export class TokenizerEngine {
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabularySize) {
         throw new InputError(`token id ${id} at position ${i} is out of range for vocabulary size ${this.vocabularySize}`);
       }
-      return this.lib.id_to_token(id) ?? "";
+      return this.model.tokenOf(id) ?? "";
     });
   }
 
+  /** The library's `decode` (its steps, over this engine's model): tokens, decoder, end-of-word suffix. */
   decode(ids: readonly number[], skipSpecialTokens: boolean): string {
     this.idsToTokens(ids);
     if (ids.length === 0) return "";
-    return this.lib.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+    const decoder = this.lib.decoder;
+    let tokens = ids.map((id) => (this.model.tokenOf(id) ?? this.model.unkToken)!);
+    if (skipSpecialTokens) tokens = tokens.filter((t) => !this.specialTokens.includes(t));
+    let decoded = decoder ? decoder(tokens) : tokens.join(" ");
+    if (decoder && this.endOfWordSuffix) {
+      decoded = decoded.replaceAll(this.endOfWordSuffix, " ");
+      if (skipSpecialTokens) decoded = decoded.trim();
+    }
+    return decoded;
   }
 }
 
@@ -390,72 +413,34 @@ function withPositions(parts: string[], offset: number): { text: string; start: 
   });
 }
 
+interface FoundToken {
+  token: string;
+  start: number;
+  end: number;
+  /** The token's id in the model's vocabulary, if any. */
+  found: number | undefined;
+}
+
 /** The library's `fuse_unk`: consecutive unknown pieces become one token (spans merged). */
-function fuseUnknown(
-  tokens: { token: string; start: number; end: number }[],
-  ids: Map<string, number>,
-  unk: number | undefined,
-): { token: string; start: number; end: number }[] {
-  const isUnk = (t: string) => (ids.get(t) ?? unk) === unk;
-  const fused: { token: string; start: number; end: number }[] = [];
+function fuseUnknown(tokens: readonly FoundToken[], model: VocabModel): FoundToken[] {
+  const unk = model.unkId;
+  const fused: FoundToken[] = [];
   for (let i = 0; i < tokens.length; ) {
     const first = { ...tokens[i] };
     fused.push(first);
-    if (!isUnk(first.token)) {
+    if ((first.found ?? unk) !== unk) {
       i++;
       continue;
     }
-    while (++i < tokens.length && isUnk(tokens[i].token)) {
-      if (ids.get(first.token) !== unk) first.token += tokens[i].token;
+    while (++i < tokens.length && (tokens[i].found ?? unk) === unk) {
+      if (first.found !== unk) {
+        first.token += tokens[i].token;
+        first.found = model.idOf(first.token);
+      }
       first.end = Math.max(first.end, tokens[i].end);
     }
   }
   return fused;
-}
-
-/** Gap 2: the trie of a Unigram model stops treating `piece` as a word (its path stays for longer pieces). */
-function unmarkTrieLeaf(trie: LibCharTrie, piece: string): void {
-  let node = (trie as unknown as { root: TrieNode }).root;
-  for (const ch of piece) {
-    const next = node.children.get(ch);
-    if (!next) return;
-    node = next;
-  }
-  node.is_leaf = false;
-}
-
-interface TrieNode {
-  is_leaf: boolean;
-  children: Map<string, TrieNode>;
-}
-
-/**
- * Gap 3: SentencePiece BPE merges the adjacent pair whose concatenation is the best-ranked piece. The rank of a
- * piece is the index of its first rule (rules are sorted by piece score, see sentencepiece.ts `bpeMerges`);
- * the library's queue logic stays, only the rank lookup of a pair changes (its `add_node`).
- */
-function usePieceRanks(model: LibBPE, merges: readonly (string | [string, string])[]): void {
-  const rank = new Int32Array(model.vocab.length).fill(-1);
-  merges.forEach((m, i) => {
-    const piece = typeof m === "string" ? m.replace(" ", "") : m[0] + m[1];
-    const id = model.tokens_to_ids.get(piece);
-    if (id !== undefined && rank[id] < 0) rank[id] = i;
-  });
-  const ids = model.tokens_to_ids;
-  interface Node {
-    token: string;
-    next: Node | null;
-    bias: number;
-    score?: number;
-  }
-  (model as unknown as { add_node(queue: { push(n: Node): void }, node: Node): void }).add_node = (queue, node) => {
-    const id = ids.get(node.token + node.next!.token);
-    const r = id === undefined ? -1 : rank[id];
-    if (r >= 0) {
-      node.score = r + node.bias; // the bias (position / length) breaks ties leftmost, as SentencePiece does
-      queue.push(node);
-    }
-  };
 }
 
 /**
@@ -469,10 +454,16 @@ function patchDecoder(decoder: unknown): void {
   d.decoders?.forEach(patchDecoder);
 }
 
-/** Gap 1: swaps every `Precompiled` normalizer (also inside sequences) for the exact charsmap one. */
-function patchNormalizer(n: LibNormalizer): LibNormalizer {
-  if (n instanceof PrecompiledNormalizer) return new ExactPrecompiledNormalizer(n.config as never) as unknown as LibNormalizer;
-  if (n instanceof SequenceNormalizer) n.normalizers = n.normalizers.map((x) => (x ? patchNormalizer(x) : x));
+/**
+ * Gap 1: swaps every `Precompiled` normalizer (also inside sequences) for the exact charsmap one; a compiled
+ * tokenizer's config names its charsmap by index (`charsmap_table`, compiled.ts).
+ */
+function patchNormalizer(n: LibNormalizer, charsmaps: readonly Uint8Array[]): LibNormalizer {
+  if (n instanceof PrecompiledNormalizer) {
+    const table = (n.config as { charsmap_table?: number }).charsmap_table;
+    return new ExactPrecompiledNormalizer(n.config as never, table === undefined ? undefined : charsmaps[table]) as unknown as LibNormalizer;
+  }
+  if (n instanceof SequenceNormalizer) n.normalizers = n.normalizers.map((x) => (x ? patchNormalizer(x, charsmaps) : x));
   return n;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Tokenizers and preprocessing: text → `token_ids` / `padding_mask` for every family, id-exact with the
- * reference tokenizers, built on @huggingface/tokenizers from one canonical tokenizer.json.
+ * reference tokenizers, built on @huggingface/tokenizers from one canonical tokenizer.json, or loaded from its
+ * compiled form (tokenizer.bin).
  */
 export { AlignedText } from "./aligned.js";
 export { chunkWindows, type ChunkSpan } from "./chunking.js";
@@ -8,6 +9,8 @@ export { NoTokenizerError, SequenceTooLongError, TokenizerError } from "./errors
 export { FAMILIES, TOKENIZER_FAMILIES, familyByBackbone, familyByHfModelType, type FamilySpec, type SpecialRole, type TokenizerFamily } from "./families.js";
 export { importTokenizer, presetFamily, type ImportedTokenizer, type ImportOptions } from "./assets.js";
 export { checkText, type RawToken } from "./engine.js";
+export { CompileError } from "./compiled.js";
+export { COMPILED_TOKENIZER_FILE, UnusableBinaryError } from "./tokenizer-binary.js";
 export { PrecompiledCharsMap } from "./precompiled.js";
 export {
   Preprocessor,
@@ -36,6 +39,7 @@ export {
   loadTokenizer,
   type DecodeOptions,
   type EncodeOptions,
+  type BinaryOptions,
   type Encoding,
 } from "./tokenizer.js";
 export type { TokenizerAssets } from "./assets.js";

@@ -57,6 +57,7 @@ export interface LibTokenizer {
   added_tokens: LibAddedToken[];
   added_tokens_map: Map<string, LibAddedToken>;
   splitter_unnormalized: LibSplitter;
+  decoder: ((tokens: string[]) => string) | null;
 }
 
 type Ctor<T> = abstract new (...args: never[]) => T;

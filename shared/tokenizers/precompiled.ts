@@ -6,7 +6,7 @@
  * Why this exists: tokenizers.js 0.2.0 parses a `Precompiled` normalizer but ignores its charsmap and
  * approximates it with NFKC plus a fixed character list, which is wrong for real models (it turns ZWJ U+200D
  * into a space where nmt_nfkc keeps it, so every emoji ZWJ sequence tokenizes differently). `patchNormalizer`
- * in hf-tokenizer.ts swaps this implementation in.
+ * in engine.ts swaps this implementation in.
  */
 import { Normalizer } from "./lib.js";
 import { AlignedBuilder, AlignedText } from "./aligned.js";
@@ -120,7 +120,7 @@ function utf8Length(lead: number): number {
   return lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
 }
 
-function base64Bytes(b64: string): Uint8Array {
+export function base64Bytes(b64: string): Uint8Array {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
@@ -137,11 +137,12 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export class ExactPrecompiledNormalizer extends Normalizer {
   readonly charsMap: PrecompiledCharsMap | null;
 
-  constructor(config: { type: "Precompiled"; precompiled_charsmap?: string | null }) {
+  /** `bytes`: the charsmap of a compiled tokenizer (its config then has none). */
+  constructor(config: { type: "Precompiled"; precompiled_charsmap?: string | null }, bytes?: Uint8Array) {
     super(config);
     const b64 = config.precompiled_charsmap;
     // An empty map (the `identity` rule) normalizes nothing.
-    this.charsMap = b64 ? new PrecompiledCharsMap(base64Bytes(b64)) : null;
+    this.charsMap = bytes ? new PrecompiledCharsMap(bytes) : b64 ? new PrecompiledCharsMap(base64Bytes(b64)) : null;
   }
 
   override normalize(text: string): string {

@@ -1,9 +1,11 @@
 /**
  * Tokenizers in presets. Loading resolves a preset like `Backbone.fromPreset` (built-in name, hf://,
- * kaggle://, path, store key) and imports whatever tokenizer files it has (assets.ts).
+ * kaggle://, path, store key) to its files; `loadTokenizer` (tokenizer.ts) builds the Tokenizer from them.
  *
- * Saving writes three things (README "Tokenizers" explains the names):
- * - `tokenizer.hf.json`: the canonical Hugging Face-format tokenizer; the only file the edge loads.
+ * Saving writes four things (README "Tokenizers" explains the names):
+ * - `tokenizer.hf.json`: the canonical Hugging Face-format tokenizer.
+ * - `tokenizer.bin`: its compiled form (tokenizer-binary.ts), which loading prefers while its checksum of the
+ *   canonical file matches; the edge loads it without parsing the vocabulary.
  * - `tokenizer.json`: KerasHub's serialized tokenizer config, so KerasHub's `from_preset` still works.
  * - `assets/tokenizer/<vocabulary.txt | vocabulary.json + merges.txt | vocabulary.spm>`: KerasHub's assets.
  * The canonical file cannot take the name `tokenizer.json` (KerasHub's config owns it), and it does not go
@@ -15,9 +17,11 @@ import { parsePresetHandle } from "../presets/handles.js";
 import { openHubPreset } from "../presets/hub.js";
 import { getDefaultPresetStore, hasFile, PresetNotFoundError, writeJson, type PresetFiles, type PresetStore } from "../presets/store.js";
 import { FAMILIES, type TokenizerFamily } from "./families.js";
-import { importTokenizer, type ImportOptions, type TokenizerAssets } from "./assets.js";
+import type { ImportOptions, TokenizerAssets } from "./assets.js";
+import { CompileError } from "./compiled.js";
 import { TokenizerError } from "./errors.js";
-import { CANONICAL_TOKENIZER_FILE, type TokenizerJson } from "./tokenizer-json.js";
+import { COMPILED_TOKENIZER_FILE } from "./tokenizer-binary.js";
+import { CANONICAL_TOKENIZER_FILE } from "./tokenizer-json.js";
 
 export interface TokenizerPresetOptions extends ImportOptions {
   store?: PresetStore;
@@ -48,36 +52,26 @@ export async function openPreset(preset: string, store: PresetStore = getDefault
   );
 }
 
-/**
- * A preset's tokenizer files, imported into one canonical tokenizer.json (assets.ts); `where` names the file it came
- * from. `loadTokenizer` (tokenizer.ts) builds the Tokenizer: this module never imports the class.
- */
-export async function importPresetTokenizer(
-  preset: string | PresetFiles,
-  options: TokenizerPresetOptions = {},
-): Promise<{ json: TokenizerJson; assets: TokenizerAssets; where: string }> {
-  const files = typeof preset === "string" ? await openPreset(preset, options.store, options.download ?? !options.store) : preset;
-  const { json, assets, sources } = await importTokenizer(files, options);
-  return { json, assets, where: `${files.location}/${sources[0]}` };
-}
-
 export interface SavedTokenizer {
   files: PresetFiles;
   /** Files written, relative to the preset. */
   written: string[];
   /** Why the preset is not loadable by KerasHub, when it is not (e.g. no SentencePiece model to copy). */
   kerasIncomplete?: string;
+  /** Why no tokenizer.bin was written, when none was (compiled.ts `CompileError`); loading uses the JSON. */
+  notCompiled?: string;
 }
 
 /** What saving needs of a `Tokenizer` (tokenizer.ts, which imports this module: structural, so no loop). */
 interface SavableTokenizer {
   readonly family: TokenizerFamily;
-  readonly assets: TokenizerAssets;
-  toJson(): Uint8Array;
+  kerasAssets(): Promise<TokenizerAssets>;
+  toJson(): Promise<Uint8Array>;
+  toBinary(): Promise<Uint8Array>;
   kerasConfig(): Record<string, unknown>;
 }
 
-/** Writes the canonical tokenizer and KerasHub's config and assets (see the module comment). */
+/** Writes the canonical tokenizer, its compiled form, and KerasHub's config and assets (see the module comment). */
 export async function saveTokenizer(
   tokenizer: SavableTokenizer,
   target: string | PresetFiles,
@@ -85,26 +79,37 @@ export async function saveTokenizer(
 ): Promise<SavedTokenizer> {
   const files = typeof target === "string" ? (store.openPath?.(target) ?? store.open(target)) : target;
   const written: string[] = [];
-  const spec = FAMILIES[tokenizer.family];
-  const missing = spec.kerasAssets.filter((name) => !tokenizer.assets[name]);
-  // Assets before configs: a reader never sees a config without its vocabulary.
-  if (missing.length === 0) {
-    for (const name of spec.kerasAssets) {
-      const path = `assets/tokenizer/${name}`;
-      try {
-        await files.write(path, tokenizer.assets[name]);
-      } catch (e) {
-        throw new TokenizerError(`cannot write ${files.location}/${path}: ${(e as Error).message}`);
-      }
-      written.push(path);
+  const write = async (path: string, bytes: Uint8Array) => {
+    try {
+      await files.write(path, bytes);
+    } catch (e) {
+      throw new TokenizerError(`cannot write ${files.location}/${path}: ${(e as Error).message}`);
     }
+    written.push(path);
+  };
+  const spec = FAMILIES[tokenizer.family];
+  const assets = await tokenizer.kerasAssets();
+  const missing = spec.kerasAssets.filter((name) => !assets[name]);
+  // Assets before configs: a reader never sees a config without its vocabulary.
+  if (missing.length === 0) for (const name of spec.kerasAssets) await write(`assets/tokenizer/${name}`, assets[name]);
+  // Both read first: saving a tokenizer into the preset it was loaded from rewrites the same bytes.
+  const json = await tokenizer.toJson();
+  let binary: Uint8Array | undefined;
+  let notCompiled: string | undefined;
+  try {
+    binary = await tokenizer.toBinary();
+  } catch (e) {
+    if (!(e instanceof CompileError)) throw e;
+    notCompiled = e.message;
   }
-  await files.write(CANONICAL_TOKENIZER_FILE, tokenizer.toJson());
-  written.push(CANONICAL_TOKENIZER_FILE);
+  // The binary after the JSON: a reader between the two sees an old binary, whose checksum no longer matches.
+  await write(CANONICAL_TOKENIZER_FILE, json);
+  if (binary) await write(COMPILED_TOKENIZER_FILE, binary);
+  const result: SavedTokenizer = { files, written, ...(notCompiled ? { notCompiled } : {}) };
   if (missing.length === 0) {
     await writeJson(files, "tokenizer.json", tokenizer.kerasConfig());
     written.push("tokenizer.json");
-    return { files, written };
+    return result;
   }
-  return { files, written, kerasIncomplete: `no ${missing.join(", ")} to write under assets/tokenizer/ (the source had no SentencePiece model file)` };
+  return { ...result, kerasIncomplete: `no ${missing.join(", ")} to write under assets/tokenizer/ (the source had no SentencePiece model file)` };
 }

