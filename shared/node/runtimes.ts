@@ -5,7 +5,7 @@
 import * as ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web";
 import { readFileSync } from "node:fs";
-import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,6 +13,7 @@ import type { InferenceSession } from "onnxruntime-common";
 import type { SplitModel } from "../graph/graph-builder.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
 import { onnxruntimeWeb } from "../runtime/ort-web.js";
+import { writeExternalData } from "./external-data.js";
 
 export type RuntimeName = "wasm" | "node";
 
@@ -60,15 +61,7 @@ async function createSplitSession({ model, externalData }: SplitModel, sessionOp
   try {
     const modelPath = join(dir, "model.onnx");
     await writeFile(modelPath, model);
-    const file = await open(join(dir, externalData.location), "w");
-    try {
-      // one write is limited to 2 GiB (a float32 256k-vocabulary embedding is more)
-      for (const chunk of externalData.chunks) {
-        for (let at = 0; at < chunk.byteLength; at += 2 ** 30) await file.write(chunk.subarray(at, at + 2 ** 30));
-      }
-    } finally {
-      await file.close();
-    }
+    await writeExternalData(join(dir, externalData.location), externalData.chunks);
     return await ortNode.InferenceSession.create(modelPath, sessionOptions);
   } finally {
     await rm(dir, { recursive: true, force: true });
