@@ -130,7 +130,7 @@ export class GraphBuilder {
 
   /** Adds a float32 (or float16) initializer. The data is referenced, not copied, until encode(). */
   weight(name: string, t: { dtype: "float32" | "float16"; shape: readonly number[]; data: Float32Array | Uint16Array }): string {
-    return this.tensorInitializer(name, t as Tensor, t.shape);
+    return this.tensorInitializer(name, t, t.shape);
   }
 
   /** An initializer holding `t`'s values viewed as `dims`: referenced bytes, or a lazy tensor read when written. */

@@ -54,7 +54,10 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): OnnxRuntime {
 
 /**
  * onnxruntime-node finds external data next to a model loaded from a path: both files go to a temporary
- * directory for the session's creation (ORT has read or mapped them by then) and are removed afterwards.
+ * directory for the session's creation and are removed afterwards. Lazy weights are read from their checkpoint
+ * as the data file is written. On Linux ORT maps the file: its weights stay file-backed until MatMul pre-packing
+ * copies them (the originals are then unmapped); what stays mapped, like the embedding, remains readable after
+ * the unlink until the session is released.
  */
 async function createSplitSession({ model, externalData }: SplitModel, sessionOptions: InferenceSession.SessionOptions): Promise<InferenceSession> {
   const dir = await mkdtemp(join(tmpdir(), "edgebone-model-"));
