@@ -14,14 +14,15 @@
  *   npm run bench:large [-- --layers 26 --slice 4 --threads 0 --dir /tmp --keep --no-hugepages]
  *
  * Needs ~16 GB free in --dir (5.2 GB checkpoint, its store and cache copies) plus ~10.4 GB in $TMPDIR (external
- * data, deleted once mapped) and ~13 GB of RAM. Everything it writes is deleted at the end unless --keep.
+ * data, deleted once mapped), and RAM for the runner (~9 GB) then the reference (~5 GB). Everything it writes is
+ * deleted at the end unless --keep.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { GemmaBackbone, nodeRuntime, tokenBatch, type LazyTensor, type Tensor } from "../../shared/node/index.js";
+import { GemmaBackbone, castTensor, nodeRuntime, tokenBatch, type LazyTensor, type Tensor } from "../../shared/node/index.js";
 import { RunnerPool } from "../../shared/runner/index.js";
 import { Random } from "../../shared/tensor/random.js";
 import { writeHfShards, type ShardTensor } from "../helpers/hf-shards.js";
@@ -59,17 +60,12 @@ const H = hfConfig.hidden_size;
 /** Seeded uniform values in [-limit, limit), rounded to bf16, produced piece by piece. */
 function randomBf16(name: string, shape: number[], limit: number): ShardTensor {
   const rng = new Random(1234, name);
-  const f32 = new Float32Array(1);
-  const bits = new Uint32Array(f32.buffer);
   return {
     name, dtype: "bfloat16", shape,
     next(count) {
-      const out = new Uint16Array(count);
-      for (let i = 0; i < count; i++) {
-        f32[0] = (2 * rng.uniform() - 1) * limit;
-        out[i] = (bits[0] + 0x7fff + ((bits[0] >>> 16) & 1)) >>> 16;
-      }
-      return out;
+      const values = new Float32Array(count);
+      for (let i = 0; i < count; i++) values[i] = (2 * rng.uniform() - 1) * limit;
+      return castTensor({ dtype: "float32", shape: [count], data: values }, "bfloat16").data;
     },
   };
 }
@@ -219,7 +215,7 @@ async function sliceReference(checkpoint: GemmaBackbone, ids: number[][], mask: 
 const work = mkdtempSync(join(values.dir!, "edgebone-large-"));
 try {
   const hf = join(work, "hf");
-  execFileSync("mkdir", ["-p", hf]);
+  mkdirSync(hf);
   writeFileSync(join(hf, "config.json"), JSON.stringify(hfConfig, null, 2));
   let t = performance.now();
   const shards = writeHfShards(hf, hfTensors(), 2);
