@@ -18,16 +18,15 @@ import {
   type FloatDType,
   type LoraAdapter,
   type OnnxRuntime,
-  type PresetFiles,
-  type PresetStore,
 } from "../shared/node/index.js";
 import { adapterRecordKey, publishedAdapterKey, tenantAdapterPrefix, presetFileKey, presetRecordKey, presetRecordSchema, type PresetRecord } from "../shared/runner/layout.js";
 import { hash53 } from "../shared/runner/pool.js";
 import { objectRecordSchema, type ObjectRecord } from "../shared/runner/protocol.js";
 import { ByteLru } from "../shared/cache/byte-lru.js";
 import { SingleFlight } from "../shared/cache/single-flight.js";
-import type { DiskCache } from "./caches.js";
+import type { DiskCache, Lease } from "./caches.js";
 import { ServeError } from "./errors.js";
+import { createPresetSession, type PresetSession } from "./preset-session.js";
 import type { Logger } from "./log.js";
 import type { RunnerMetrics } from "./metrics.js";
 import type { RunnerStore } from "./object-store.js";
@@ -198,31 +197,29 @@ export class Models {
 
   private async load(preset: string, key: string, record: PresetRecord): Promise<LoadedModel> {
     const started = Date.now();
-    const files = new Map<string, Uint8Array>();
-    for (const [file, fileRecord] of Object.entries(record.files)) files.set(file, await this.download(presetFileKey(preset, file), fileRecord));
-    const store = singlePresetStore(preset, files);
-    let backbone: Backbone;
+    const taken = (bytes: number) => new ServeError("busy", `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${bytes}`);
+    // The verified files stay leased until onnxruntime has the weights: they are read from disk tensor by tensor.
+    const leases = new Map<string, Lease>();
+    let loaded: PresetSession;
     try {
-      backbone = await Backbone.fromPreset(preset, { store, ...(this.o.weightDtype !== "float32" ? { dtype: this.o.weightDtype } : {}) });
-    } catch (e) {
-      throw new ServeError("corrupt_object", `preset ${preset} cannot be loaded: ${(e as Error).message.split("\n")[0]}`);
+      for (const [file, fileRecord] of Object.entries(record.files)) leases.set(file, await this.lease(presetFileKey(preset, file), fileRecord));
+      loaded = await createPresetSession(preset, new Map([...leases].map(([file, lease]) => [file, lease.path])), {
+        runtime: this.o.runtime,
+        weightDtype: this.o.weightDtype,
+        reserve: (bytes) => {
+          if (this.models.makeRoom(bytes)) return;
+          if (bytes > this.o.modelMemoryBytes) throw new ServeError("busy", `preset ${preset} needs ${bytes} bytes, more than this runner's model memory budget (${this.o.modelMemoryBytes})`);
+          throw taken(bytes);
+        },
+      });
+    } finally {
+      for (const lease of leases.values()) lease.release();
     }
-    files.clear();
-    // One protobuf, or (weights > 2 GiB: full-size Gemma) the graph plus an external data file.
-    const graph = backbone.toOnnxModel({ lora: true });
-    const bytes = graph instanceof Uint8Array ? graph.byteLength : graph.model.byteLength + graph.externalData.bytes;
-    const taken = () => new ServeError("busy", `model memory (${this.o.modelMemoryBytes} bytes) is taken by presets in use; preset ${preset} needs ${bytes}`);
-    if (!this.models.makeRoom(bytes)) {
-      if (bytes > this.o.modelMemoryBytes) throw new ServeError("busy", `preset ${preset} needs ${bytes} bytes, more than this runner's model memory budget (${this.o.modelMemoryBytes})`);
-      throw taken();
-    }
-    const session = await BackboneSession.create(backbone, this.o.runtime, graph, { targets: backbone.loraTargets(), defaultAdapter: null });
-    // Keep a weightless twin: the loaded weights can be garbage-collected once onnxruntime has the graph.
-    const shape = new (backbone.constructor as new (args: object) => Backbone)({ ...backbone.config, dtype: backbone.dtype, name: backbone.name });
-    const model: LoadedModel = { key, preset, session, shape, bytes, hidden: backbone.hiddenDim, refs: 0, loadedAt: Date.now() };
+    const { session, shape, bytes } = loaded;
+    const model: LoadedModel = { key, preset, session, shape, bytes, hidden: shape.hiddenDim, refs: 0, loadedAt: Date.now() };
     if (!this.models.set(key, model, model.bytes)) {
       await session.release();
-      throw taken();
+      throw taken(bytes);
     }
     this.o.metrics.presetMemory.set({ preset, version: key.slice(preset.length + 1) }, model.bytes);
     this.updateBytes();
@@ -234,9 +231,14 @@ export class Models {
     this.o.metrics.cacheBytes.set({ cache: "model" }, this.models.bytes);
   }
 
+  /** A verified object as a local file, through the disk cache: release the lease when done reading. */
+  private lease(key: string, record: ObjectRecord): Promise<Lease> {
+    return this.o.disk.fetch(key, record, () => this.o.store.open(key, AbortSignal.timeout(this.o.storeTimeoutMs)));
+  }
+
   /** Verified bytes of an object, through the disk cache. */
   private async download(key: string, record: ObjectRecord): Promise<Uint8Array> {
-    const lease = await this.o.disk.fetch(key, record, () => this.o.store.open(key, AbortSignal.timeout(this.o.storeTimeoutMs)));
+    const lease = await this.lease(key, record);
     try {
       return await readFile(lease.path);
     } finally {
@@ -283,16 +285,4 @@ export class Models {
 function versionOf(record: PresetRecord): string {
   const files = Object.entries(record.files).sort(([a], [b]) => (a < b ? -1 : 1)).map(([f, r]) => `${f}:${r.sha256}`);
   return hash53(files.join(";")).toString(16).padStart(14, "0");
-}
-
-/** A store holding one preset's verified files, whatever key `fromPreset` looks it up under. */
-function singlePresetStore(preset: string, files: Map<string, Uint8Array>): PresetStore {
-  const presetFiles: PresetFiles = {
-    location: `runner store presets/${preset}`,
-    read: async (file) => files.get(file) ?? null,
-    write: async () => {
-      throw new Error("read-only");
-    },
-  };
-  return { description: `runner store presets/${preset}`, open: () => presetFiles };
 }

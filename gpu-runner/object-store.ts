@@ -5,7 +5,7 @@
  * `ObjectStore` (bytes get/put) the edge also uses.
  */
 import { createReadStream } from "node:fs";
-import { mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { AwsClient } from "aws4fetch";
@@ -22,6 +22,8 @@ export interface ObjectStream {
 export interface RunnerStore extends ObjectStore {
   /** A streaming read; null when the object does not exist. */
   open(key: string, signal?: AbortSignal): Promise<ObjectStream | null>;
+  /** Stores a local file as an object (a directory store copies it: checkpoints of any size). */
+  putFile?(key: string, path: string): Promise<void>;
 }
 
 /** The store could not be reached or failed (not: the object is missing). Retryable on another runner. */
@@ -42,6 +44,11 @@ abstract class StreamingStore implements RunnerStore {
   async get(key: string, signal?: AbortSignal): Promise<Uint8Array | null> {
     const stream = await this.open(key, signal);
     return stream && readAll(stream.body, signal);
+  }
+
+  /** Through one buffer (at most 2 GiB, Node's readFile limit) where a store has no streaming upload. */
+  async putFile(key: string, path: string): Promise<void> {
+    await this.put(key, await readFile(path));
   }
 }
 
@@ -73,11 +80,20 @@ export class LocalDirStore extends StreamingStore {
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
+    await this.replace(key, (tmp) => writeFile(tmp, bytes));
+  }
+
+  override async putFile(key: string, path: string): Promise<void> {
+    await this.replace(key, (tmp) => copyFile(path, tmp));
+  }
+
+  /** Writes a temporary file, then renames it over the object: readers never see a partial object. */
+  private async replace(key: string, write: (tmp: string) => Promise<void>): Promise<void> {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, path); // readers never see a partial object
+    await write(tmp);
+    await rename(tmp, path);
   }
 }
 

@@ -3,24 +3,30 @@
  * records), for running a runner without the edge. Store settings come from the same RUNNER_* variables.
  *
  *   tsx gpu-runner/publish.ts preset <name|dir|hf://…|kaggle://…> <preset key> [--random-weights] [--dtype D]
+ *   tsx gpu-runner/publish.ts preset <dir> <preset key> --as-is      (a directory's files unchanged, any size)
  *   tsx gpu-runner/publish.ts adapter <file.lora.safetensors|file.lora.h5|peft-dir> <preset key> <tenant> <name>
  *
  * Failures are one line on stderr and exit code 1 (2 for usage).
  */
+import { createHash } from "node:crypto";
+import { createReadStream, readdirSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Backbone, loraSafetensorsFormat, type FloatDType } from "../shared/node/index.js";
 import { readAdapter } from "../shared/node/adapters.js";
-import { collectPresetFiles, presetFileKey, publishAdapter, publishPreset } from "../shared/runner/layout.js";
+import { collectPresetFiles, presetFileKey, publishAdapter, publishPreset, publishPresetRecord, type PresetRecord } from "../shared/runner/layout.js";
 import { nameSchema, presetKeySchema } from "../shared/runner/protocol.js";
-import { storeFromConfig } from "./object-store.js";
+import { storeFromConfig, type RunnerStore } from "./object-store.js";
 
 const USAGE = `usage:
   publish preset <name|dir|hf://…|kaggle://…> <preset key> [--random-weights] [--dtype float32|float16|bfloat16]
+  publish preset <dir> <preset key> --as-is    (the directory's files unchanged: an HF checkpoint of any size)
   publish adapter <file.lora.safetensors|file.lora.h5|peft-dir> <preset key> <tenant> <name>
 store: RUNNER_STORE (directory, default .edgebone/store, or s3://bucket[/prefix] with RUNNER_S3_*)`;
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "random-weights": { type: "boolean" }, dtype: { type: "string" } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "random-weights": { type: "boolean" }, dtype: { type: "string" }, "as-is": { type: "boolean" } } });
   const [command, ...rest] = positionals;
   const env = process.env;
   const store = storeFromConfig({
@@ -30,6 +36,11 @@ async function main(argv: string[]): Promise<void> {
   if (command === "preset" && rest.length === 2) {
     const [source, key] = rest;
     check("preset key", key, presetKeySchema);
+    if (values["as-is"]) {
+      const record = await publishDirectory(store, key, source);
+      console.log(JSON.stringify({ preset: key, store: store.description, files: record.files }));
+      return;
+    }
     const dtype = values.dtype as FloatDType | undefined;
     const backbone = await Backbone.fromPreset(source, { loadWeights: !values["random-weights"], ...(dtype ? { dtype } : {}) });
     const files = collectPresetFiles();
@@ -51,6 +62,26 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   throw Object.assign(new Error(USAGE), { usage: true });
+}
+
+/**
+ * A preset directory's flat files as they are (an HF checkpoint's config, shards and index; tokenizer files),
+ * each hashed and copied by streaming, then the record. The runner reads such checkpoints tensor by tensor.
+ */
+async function publishDirectory(store: RunnerStore, key: string, dir: string): Promise<PresetRecord> {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--as-is publishes a directory's files: ${dir} is not a directory`);
+  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && e.name !== "record.json").map((e) => e.name).sort();
+  if (!files.includes("config.json")) throw new Error(`${dir} has no config.json: not a preset directory`);
+  const record: PresetRecord = { files: {} };
+  for (const file of files) {
+    const path = join(dir, file);
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    record.files[file] = { size: statSync(path).size, sha256: hash.digest("hex") };
+    await (store.putFile ? store.putFile(presetFileKey(key, file), path) : store.put(presetFileKey(key, file), await readFile(path)));
+  }
+  await publishPresetRecord(store, key, record);
+  return record;
 }
 
 function check(what: string, value: string, schema: typeof nameSchema | typeof presetKeySchema): void {

@@ -31,6 +31,8 @@ export {
 export type { OnnxRuntime, OrtApi } from "./runtime/runtime.js";
 export { ORT_WEB_VERSION, onnxruntimeWeb, workerdWasmRuntime } from "./runtime/ort-web.js";
 export { castTensor, toFloat32, type FloatDType, type Tensor } from "./tensor/tensor.js";
+export { LazyTensor, isLazy } from "./tensor/lazy.js";
+export type { SplitModel } from "./graph/graph-builder.js";
 export { readSafetensors, writeSafetensors } from "./weights/safetensors.js";
 export * from "./tokenizers/index.js";
 export {

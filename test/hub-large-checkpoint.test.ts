@@ -6,9 +6,10 @@
 import { closeSync, ftruncateSync, openSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { castTensor, directoryFiles, toFloat32, type PresetFiles, type Tensor } from "../shared/node/index.js";
+import { castTensor, directoryFiles, toFloat32, type Tensor } from "../shared/node/index.js";
 import { HfCheckpoint } from "../shared/presets/hf-checkpoint.js";
 import { SafetensorsSource } from "../shared/presets/safetensors-source.js";
+import { countedFiles } from "./helpers/counted-files.js";
 import { tmp } from "./helpers/hub-repos.js";
 
 const GiB = 2 ** 30;
@@ -60,26 +61,6 @@ const bf16 = (values: number[]) => {
 /** Four 1 GiB tensors nobody reads: the holes that push the last tensor past 4 GiB. */
 const padding = (prefix: string): Placed[] => Array.from({ length: 4 }, (_, i) => ({ name: `${prefix}pad.${i}`, dtype: "F32", shape: [GiB / 4], bytes: null, size: GiB }));
 
-/** The directory's files, counting what is read: ranges (bytes) and whole-file reads (names). */
-function counted(dir: string): { files: PresetFiles; rangeBytes: () => number; wholeReads: string[] } {
-  const inner = directoryFiles(dir);
-  let rangeBytes = 0;
-  const wholeReads: string[] = [];
-  return {
-    files: {
-      ...inner,
-      read: (file) => (wholeReads.push(file), inner.read(file)),
-      readRange: async (file, offset, length) => {
-        const bytes = await inner.readRange!(file, offset, length);
-        rangeBytes += bytes?.byteLength ?? 0;
-        return bytes;
-      },
-    },
-    rangeBytes: () => rangeBytes,
-    wholeReads,
-  };
-}
-
 const values = (t: Tensor) => Array.from(toFloat32(t));
 
 describe("safetensors beyond 4 GiB", () => {
@@ -95,7 +76,7 @@ describe("safetensors beyond 4 GiB", () => {
     expect(statSync(join(dir, "model.safetensors")).size).toBe(size);
     expect(size).toBeGreaterThan(4 * GiB);
 
-    const { files, rangeBytes, wholeReads } = counted(dir);
+    const { files, rangeBytes, wholeReads } = countedFiles(dir);
     const rss = process.memoryUsage().rss;
     const source = (await SafetensorsSource.open(files, "model.safetensors"))!;
     expect(values(await source.tensor("first"))).toEqual(first);
@@ -115,7 +96,7 @@ describe("safetensors beyond 4 GiB", () => {
     writeSparse(join(dir, "model-00002-of-00002.safetensors"), [...padding("model."), { name: "model.norm.weight", dtype: "BF16", shape: [4], bytes: bf16([1, 2, -3, 0.25]), size: 8 }]);
     const weightMap = { "model.embed_tokens.weight": "model-00001-of-00002.safetensors", "model.norm.weight": "model-00002-of-00002.safetensors" };
     for (let i = 0; i < 4; i++) Object.assign(weightMap, { [`model.pad.${i}`]: "model-00002-of-00002.safetensors" });
-    const { files, rangeBytes, wholeReads } = counted(dir);
+    const { files, rangeBytes, wholeReads } = countedFiles(dir);
     await files.write("model.safetensors.index.json", new TextEncoder().encode(JSON.stringify({ metadata: { total_size: 4 * GiB + 16 }, weight_map: weightMap })));
 
     const checkpoint = await HfCheckpoint.open(files, "float32");

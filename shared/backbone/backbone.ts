@@ -282,10 +282,14 @@ export abstract class Backbone {
     return this.graph(options).encode();
   }
 
-  /** The model as one protobuf, or with its weights in an external data file when they exceed 2 GiB (or asked to). */
+  /**
+   * The model as one protobuf, or with its weights in an external data file when they exceed 2 GiB, are read
+   * lazily (`fromPreset(…, { lazyWeights: true })`), or when asked to.
+   */
   toOnnxModel(options: SessionOptions = {}): Uint8Array | SplitModel {
     const g = this.graph(options);
-    return options.externalData || g.initializerBytes > MAX_EMBEDDED_BYTES ? g.encodeSplit("weights.bin") : g.encode();
+    const split = options.externalData || g.hasLazyWeights || g.initializerBytes > MAX_EMBEDDED_BYTES;
+    return split ? g.encodeSplitLazy("weights.bin") : g.encode();
   }
 
   private graph(options: GraphOptions): GraphBuilder {

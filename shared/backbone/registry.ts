@@ -18,6 +18,11 @@ export interface HfConverter {
   convertConfig(hfConfig: Record<string, unknown>): Record<string, unknown> & BackboneArgs;
   /** A key every checkpoint of the family has, to detect the key prefix. */
   anchorKey: string;
+  /**
+   * True when `convertWeights` only rearranges tensors with shared/tensor/ops (reshape, transpose, …) and never
+   * reads their values, so it also works on lazy tensors (`fromPreset(…, { lazyWeights: true })`).
+   */
+  lazyWeights?: boolean;
   /** HF tensors → KerasHub variable paths and layouts. */
   convertWeights(checkpoint: HfCheckpoint, backbone: Backbone, hfConfig: Record<string, unknown>): Promise<Map<string, Tensor>>;
 }

@@ -5,6 +5,7 @@
 import onnxProto from "onnx-proto";
 import type { Tensor } from "../tensor/tensor.js";
 import { sizeOf } from "../tensor/tensor.js";
+import { isLazy, type LazyTensor } from "../tensor/lazy.js";
 
 const { onnx } = onnxProto;
 
@@ -47,10 +48,16 @@ export const MAX_EMBEDDED_BYTES = 2 ** 31 - 2 ** 26;
 const EXTERNAL_ALIGNMENT = 4096;
 const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
 
+/**
+ * A piece of an external data file: bytes (weights held in memory, referenced) or a lazy tensor whose values
+ * are read from its checkpoint when the file is written.
+ */
+export type ExternalChunk = Uint8Array | LazyTensor;
+
 /** A model whose large weights live in one external data file (`encodeSplit`). */
-export interface SplitModel {
+export interface SplitModel<Chunk extends ExternalChunk = ExternalChunk> {
   model: Uint8Array;
-  externalData: { location: string; chunks: Uint8Array[]; bytes: number };
+  externalData: { location: string; chunks: Chunk[]; bytes: number };
 }
 
 /** What a dense layer is, for weight encodings chosen per role (e.g. int8 attention, int4 feed-forward). */
@@ -82,6 +89,8 @@ export class GraphBuilder {
   private readonly used = new Map<string, number>();
   private readonly constants = new Map<string, string>();
   private readonly scopes: string[] = [];
+  /** Initializers whose values are read lazily (by name): they can only go to external data. */
+  private readonly lazy = new Map<string, LazyTensor>();
 
   constructor(
     readonly graphName: string,
@@ -122,13 +131,18 @@ export class GraphBuilder {
 
   /** Adds a float32 (or float16) initializer. The data is referenced, not copied, until encode(). */
   weight(name: string, t: { dtype: "float32" | "float16"; shape: readonly number[]; data: Float32Array | Uint16Array }): string {
+    return this.tensorInitializer(name, t, t.shape);
+  }
+
+  /** An initializer holding `t`'s values viewed as `dims`: referenced bytes, or a lazy tensor read when written. */
+  private tensorInitializer(name: string, t: Tensor, dims: readonly number[]): string {
     const full = this.unique(name);
-    this.initializers.push({
-      name: full,
-      dataType: ELEM[t.dtype],
-      dims: [...t.shape],
-      rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
-    });
+    if (isLazy(t)) {
+      this.initializers.push({ name: full, dataType: ELEM[t.dtype], dims: [...dims] });
+      this.lazy.set(full, t);
+    } else {
+      this.initializers.push({ name: full, dataType: ELEM[t.dtype], dims: [...dims], rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+    }
     return full;
   }
 
@@ -144,16 +158,9 @@ export class GraphBuilder {
    * and are widened by a Cast node: compute is float32 either way.
    */
   floatWeight(name: string, t: Tensor, shape: readonly number[] = t.shape): string {
-    if (sizeOf(shape) !== t.data.length) throw new Error(`internal: ${name} cannot be viewed as [${shape}]`);
-    if (t.dtype === "float32") return this.weight(name, { dtype: "float32", shape, data: t.data as Float32Array });
-    const full = this.unique(name);
-    this.initializers.push({
-      name: full,
-      dataType: ELEM[t.dtype],
-      dims: [...shape],
-      rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
-    });
-    return this.op("Cast", [full], { to: int(onnx.TensorProto.DataType.FLOAT) });
+    if (sizeOf(shape) !== sizeOf(t.shape)) throw new Error(`internal: ${name} cannot be viewed as [${shape}]`);
+    const full = this.tensorInitializer(name, t, shape);
+    return t.dtype === "float32" ? full : this.op("Cast", [full], { to: int(onnx.TensorProto.DataType.FLOAT) });
   }
 
   /** Deduplicated small constants (shapes, axes, scalars). */
@@ -213,11 +220,17 @@ export class GraphBuilder {
 
   /** Bytes of all initializers (what one protobuf would have to hold). */
   get initializerBytes(): number {
-    return this.initializers.reduce((n, t) => n + (t.rawData?.byteLength ?? 0), 0);
+    return this.initializers.reduce((n, t) => n + (t.rawData?.byteLength ?? this.lazy.get(t.name!)?.byteLength ?? 0), 0);
+  }
+
+  /** True when some weights are read lazily (the model then needs external data). */
+  get hasLazyWeights(): boolean {
+    return this.lazy.size > 0;
   }
 
   /** Serialises the model. Weights must fit in one protobuf (< 2 GiB); bigger models need `encodeSplit`. */
   encode(): Uint8Array {
+    if (this.hasLazyWeights) throw new Error(`${this.graphName}: its weights are read lazily from their checkpoint, so they can only go to an external data file (encodeSplit)`);
     if (this.initializerBytes > MAX_EMBEDDED_BYTES) {
       throw new Error(`${this.graphName}: ${gib(this.initializerBytes)} GiB of weights do not fit in one ONNX protobuf (2 GiB); use external data`);
     }
@@ -229,20 +242,26 @@ export class GraphBuilder {
    * `location` (ONNX external data: offsets aligned to 4 KiB so runtimes can map the file). Returns the model and
    * the file's contents as chunks in order (zero padding included); the weights are referenced, not copied.
    */
-  encodeSplit(location: string, minBytes = 1024): SplitModel {
-    const chunks: Uint8Array[] = [];
+  encodeSplit(location: string, minBytes = 1024): SplitModel<Uint8Array> {
+    if (this.hasLazyWeights) throw new Error(`${this.graphName}: some weights are read lazily; use encodeSplitLazy`);
+    return this.encodeSplitLazy(location, minBytes) as SplitModel<Uint8Array>; // no lazy chunk without lazy weights
+  }
+
+  /** `encodeSplit` where lazy weights are external data chunks too, read only when the file is written. */
+  encodeSplitLazy(location: string, minBytes = 1024): SplitModel {
+    const chunks: ExternalChunk[] = [];
     let offset = 0;
     const initializers = this.initializers.map((t) => {
-      const raw = t.rawData as Uint8Array | undefined;
-      if (!raw || raw.byteLength < minBytes) return t;
+      const chunk: ExternalChunk | undefined = this.lazy.get(t.name!) ?? (t.rawData as Uint8Array | undefined);
+      if (!chunk || (chunk instanceof Uint8Array && chunk.byteLength < minBytes)) return t;
       const start = Math.ceil(offset / EXTERNAL_ALIGNMENT) * EXTERNAL_ALIGNMENT;
       if (start > offset) chunks.push(new Uint8Array(start - offset));
-      chunks.push(raw);
-      offset = start + raw.byteLength;
+      chunks.push(chunk);
+      offset = start + chunk.byteLength;
       const externalData = [
         { key: "location", value: location },
         { key: "offset", value: String(start) },
-        { key: "length", value: String(raw.byteLength) },
+        { key: "length", value: String(chunk.byteLength) },
       ];
       return { ...t, rawData: undefined, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData };
     });

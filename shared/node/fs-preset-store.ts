@@ -58,6 +58,22 @@ export function directoryFiles(dir: string): PresetFiles & Required<Pick<EdgeFil
   return files;
 }
 
+/** Read-only preset files at given local paths (e.g. a cache's content-addressed files), read by byte range. */
+export function pathPresetFiles(location: string, paths: ReadonlyMap<string, string>): PresetFiles {
+  const at = <T>(file: string, read: (path: string) => Promise<T>) => {
+    const path = paths.get(file);
+    return path === undefined ? Promise.resolve(null) : orNull(read(path));
+  };
+  return {
+    location,
+    read: (file) => at(file, (path) => readFile(path)),
+    readRange: (file, offset, length) => at(file, (path) => readRange(path, offset, length)),
+    write: async (file) => {
+      throw new Error(`${location} is read-only (cannot write ${file})`);
+    },
+  };
+}
+
 async function orNull<T>(value: Promise<T>): Promise<T | null> {
   try {
     return await value;
@@ -103,7 +119,8 @@ async function readInto(path: string, target: Uint8Array): Promise<{ size: numbe
   }
 }
 
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+/** Writes all of `bytes` at the file position (in pieces: one write() moves at most 2 GiB). */
+export async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.byteLength; at += MAX_IO) await handle.write(bytes.subarray(at, Math.min(bytes.byteLength, at + MAX_IO)));
 }
 

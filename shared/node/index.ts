@@ -21,7 +21,8 @@ registerKerasWeightsFormat(kerasH5WeightsFormat);
 setLoraFileAccess({ read: async (path) => readFile(path), write: (path, bytes) => writeFile(path, bytes) });
 
 export * from "../index.js";
-export { FsPresetStore, defaultPresetRoot, directoryFiles } from "./fs-preset-store.js";
+export { FsPresetStore, defaultPresetRoot, directoryFiles, pathPresetFiles } from "./fs-preset-store.js";
+export { writeExternalData } from "./external-data.js";
 export { loraH5Format } from "./lora-h5.js";
 export { kerasH5WeightsFormat } from "./keras-weights-h5.js";
 export { nodeRuntime, runtimeByName, wasmRuntime, type NodeRuntimeOptions, type RuntimeName } from "./runtimes.js";

@@ -5,7 +5,7 @@
 import * as ortNode from "onnxruntime-node";
 import * as ortWeb from "onnxruntime-web";
 import { readFileSync } from "node:fs";
-import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,6 +13,7 @@ import type { InferenceSession } from "onnxruntime-common";
 import type { SplitModel } from "../graph/graph-builder.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
 import { onnxruntimeWeb } from "../runtime/ort-web.js";
+import { writeExternalData } from "./external-data.js";
 
 export type RuntimeName = "wasm" | "node";
 
@@ -53,22 +54,17 @@ export function nodeRuntime(options: NodeRuntimeOptions = {}): OnnxRuntime {
 
 /**
  * onnxruntime-node finds external data next to a model loaded from a path: both files go to a temporary
- * directory for the session's creation (ORT has read or mapped them by then) and are removed afterwards.
+ * directory for the session's creation and are removed afterwards. Lazy weights are read from their checkpoint
+ * as the data file is written. On Linux ORT maps the file: its weights stay file-backed until MatMul pre-packing
+ * copies them (the originals are then unmapped); what stays mapped, like the embedding, remains readable after
+ * the unlink until the session is released.
  */
 async function createSplitSession({ model, externalData }: SplitModel, sessionOptions: InferenceSession.SessionOptions): Promise<InferenceSession> {
   const dir = await mkdtemp(join(tmpdir(), "edgebone-model-"));
   try {
     const modelPath = join(dir, "model.onnx");
     await writeFile(modelPath, model);
-    const file = await open(join(dir, externalData.location), "w");
-    try {
-      // one write is limited to 2 GiB (a float32 256k-vocabulary embedding is more)
-      for (const chunk of externalData.chunks) {
-        for (let at = 0; at < chunk.byteLength; at += 2 ** 30) await file.write(chunk.subarray(at, at + 2 ** 30));
-      }
-    } finally {
-      await file.close();
-    }
+    await writeExternalData(join(dir, externalData.location), externalData.chunks);
     return await ortNode.InferenceSession.create(modelPath, sessionOptions);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,8 @@
  * plus shards. Keys are asked for without the task prefix; the prefix (`model.`, `distilbert.`, `roberta.`,
  * …) is detected once from a key that every checkpoint of the family has (like KerasHub's SafetensorLoader).
  * Tensors are read one at a time by byte range (SafetensorsSource) and converted to the backbone's dtype as
- * they are read, so a bf16 checkpoint never sits in memory beside its fp32 copy.
+ * they are read, so a bf16 checkpoint never sits in memory beside its fp32 copy. A lazy checkpoint hands out
+ * lazy tensors instead (read only when a graph's external data is written).
  */
 import type { FloatDType, Tensor } from "../tensor/tensor.js";
 import { SafetensorsSource } from "./safetensors-source.js";
@@ -19,14 +20,16 @@ export class HfCheckpoint {
     private readonly weightMap: Map<string, string>,
     /** The dtype tensors are converted to as they are read (default: as stored). */
     private readonly dtype?: FloatDType,
+    /** get() returns lazy tensors (SafetensorsSource.lazyTensor). */
+    private readonly lazy = false,
   ) {}
 
-  static async open(files: PresetFiles, dtype?: FloatDType): Promise<HfCheckpoint> {
+  static async open(files: PresetFiles, dtype?: FloatDType, options: { lazy?: boolean } = {}): Promise<HfCheckpoint> {
     const index = await readJson(files, "model.safetensors.index.json");
     if (index) {
       const weightMap = index.weight_map;
       if (!weightMap || typeof weightMap !== "object") throw new Error(`${files.location}/model.safetensors.index.json has no weight_map`);
-      return new HfCheckpoint(files, new Map(Object.entries(weightMap as Record<string, string>)), dtype);
+      return new HfCheckpoint(files, new Map(Object.entries(weightMap as Record<string, string>)), dtype, options.lazy);
     }
     const single = await SafetensorsSource.open(files, "model.safetensors");
     if (!single) {
@@ -35,7 +38,7 @@ export class HfCheckpoint {
         `${files.location} has no model.safetensors` + (hasBin ? " (pytorch_model.bin is not supported: convert it to safetensors first)" : ""),
       );
     }
-    const checkpoint = new HfCheckpoint(files, new Map([...single.names()].map((k) => [k, single.file])), dtype);
+    const checkpoint = new HfCheckpoint(files, new Map([...single.names()].map((k) => [k, single.file])), dtype, options.lazy);
     checkpoint.shards.set(single.file, Promise.resolve(single));
     return checkpoint;
   }
@@ -56,7 +59,8 @@ export class HfCheckpoint {
     const full = this.prefix + key;
     const shard = this.weightMap.get(full);
     if (!shard) throw new Error(`${this.files.location}: checkpoint has no tensor "${full}"`);
-    return (await this.shard(shard)).tensor(full, this.dtype);
+    const source = await this.shard(shard);
+    return this.lazy ? source.lazyTensor(full, this.dtype) : source.tensor(full, this.dtype);
   }
 
   has(key: string): boolean {

@@ -10,18 +10,21 @@ import { hasFile, type PresetFiles } from "./store.js";
 
 export interface KerasWeightsFormat {
   file: string;
-  /** The variables by KerasHub path, or null when the preset has no `file`. */
-  read(files: PresetFiles, backbone: Backbone, source: string): Promise<Map<string, Tensor> | null>;
+  /**
+   * The variables by KerasHub path, or null when the preset has no `file`. `lazy`: lazy tensors where the
+   * format can read tensors one by one later (safetensors), else loaded ones.
+   */
+  read(files: PresetFiles, backbone: Backbone, source: string, lazy: boolean): Promise<Map<string, Tensor> | null>;
 }
 
 const safetensorsFormat: KerasWeightsFormat = {
   file: "model.safetensors",
-  async read(files, backbone) {
+  async read(files, backbone, _source, lazy) {
     const st = await SafetensorsSource.open(files, "model.safetensors");
     if (!st) return null;
     const weights = new Map<string, Tensor>();
     // Converted as read: a float16 preset loaded as float32 never holds both copies of every tensor.
-    for (const name of st.names()) weights.set(name, await st.tensor(name, backbone.dtype));
+    for (const name of st.names()) weights.set(name, lazy ? st.lazyTensor(name, backbone.dtype) : await st.tensor(name, backbone.dtype));
     return weights;
   },
 };
@@ -33,10 +36,10 @@ export function registerKerasWeightsFormat(format: KerasWeightsFormat): void {
 }
 
 /** The preset's weights by KerasHub variable path, from the first weights file it has. */
-export async function readKerasWeights(files: PresetFiles, backbone: Backbone): Promise<{ weights: Map<string, Tensor>; source: string }> {
+export async function readKerasWeights(files: PresetFiles, backbone: Backbone, lazy = false): Promise<{ weights: Map<string, Tensor>; source: string }> {
   for (const format of formats) {
     const source = `${files.location}/${format.file}`;
-    const weights = await format.read(files, backbone, source);
+    const weights = await format.read(files, backbone, source, lazy);
     if (weights) return { weights, source };
   }
   if (await hasFile(files, "model.weights.h5")) {

@@ -27,6 +27,14 @@ export interface FromPresetOptions {
    * registered downloader: the Node entry point). Default: true when no `store` is given.
    */
   download?: boolean;
+  /**
+   * Leave the weights in the preset's files as lazy tensors (shared/tensor/lazy.ts), read one at a time when
+   * the model's ONNX external data is written (`createSession` on onnxruntime-node), so a model of any size is
+   * never held in JavaScript memory. Applies to safetensors weights (KerasHub-format presets, and HF checkpoints
+   * whose converter only rearranges tensors: `HfConverter.lazyWeights`); others are loaded as usual. The weights'
+   * values cannot be read (`mergeLora`, `saveToPreset`, quantized edge artifacts need loaded weights).
+   */
+  lazyWeights?: boolean;
 }
 
 /** Version of KerasHub whose semantics and file formats Edgebone follows. */
@@ -54,7 +62,7 @@ export async function loadBackbone(caller: BackboneClassRef, preset: string, opt
     checkSubclass(caller, cls, preset);
     const backbone = new cls({ ...kerasArgs(config, files), ...overrides });
     if (loadWeights) {
-      const { weights, source } = await readKerasWeights(files, backbone);
+      const { weights, source } = await readKerasWeights(files, backbone, options.lazyWeights);
       backbone.setWeights(weights, source);
     }
     return backbone;
@@ -71,7 +79,7 @@ export async function loadBackbone(caller: BackboneClassRef, preset: string, opt
     checkSubclass(caller, cls, preset);
     const backbone = new cls({ ...converter.convertConfig(config), ...overrides });
     if (loadWeights) {
-      const checkpoint = await HfCheckpoint.open(files, backbone.dtype);
+      const checkpoint = await HfCheckpoint.open(files, backbone.dtype, { lazy: options.lazyWeights && converter.lazyWeights });
       checkpoint.detectPrefix(converter.anchorKey);
       backbone.setWeights(await converter.convertWeights(checkpoint, backbone, config), files.location);
     }

@@ -4,8 +4,9 @@
  * whole-file buffer (Node 20's `readFile` stops at 2 GiB, typed arrays at 4 GiB). Other stores read the
  * file once and hand out views.
  */
-import { castTensor, type FloatDType, type Tensor } from "../tensor/tensor.js";
-import { headerOfBytes, parseSafetensorsHeader, safetensorsHeaderLength, tensorFromBytes, type SafetensorsHeader } from "../weights/safetensors.js";
+import { bytesPerElement, castTensor, type FloatDType, type Tensor } from "../tensor/tensor.js";
+import { LazyTensor } from "../tensor/lazy.js";
+import { headerOfBytes, parseSafetensorsHeader, safetensorsHeaderLength, tensorFromBytes, type SafetensorsHeader, type TensorEntry } from "../weights/safetensors.js";
 import type { PresetFiles } from "./store.js";
 
 export class SafetensorsSource {
@@ -42,13 +43,34 @@ export class SafetensorsSource {
 
   /** One tensor, converted to `dtype` when given (one tensor at a time: the source bytes are dropped after). */
   async tensor(name: string, dtype?: FloatDType): Promise<Tensor> {
+    const entry = this.entry(name);
+    const tensor = tensorFromBytes(entry, await this.bytes(entry.begin, entry.end - entry.begin, `tensor "${name}"`));
+    return dtype ? castTensor(tensor, dtype) : tensor;
+  }
+
+  /**
+   * One tensor as a lazy tensor (converted to `dtype` when given): nothing is read until its values are needed,
+   * then the whole tensor, or any element range of it, by byte range.
+   */
+  lazyTensor(name: string, dtype?: FloatDType): LazyTensor {
+    const entry = this.entry(name);
+    const width = bytesPerElement(entry.dtype);
+    const readRange = async (start: number, count: number) => {
+      const bytes = await this.bytes(entry.begin + start * width, count * width, `tensor "${name}"`);
+      const part = tensorFromBytes({ ...entry, shape: [count] }, bytes);
+      return (dtype ? castTensor(part, dtype) : part).data;
+    };
+    return new LazyTensor(dtype ?? entry.dtype, entry.shape, `${this.location}: ${name}`, async () => (await this.tensor(name, dtype)).data, readRange);
+  }
+
+  private entry(name: string): TensorEntry {
     const entry = this.header.entries.get(name);
     if (!entry) throw new Error(`${this.location} has no tensor "${name}"`);
-    const bytes = this.whole
-      ? this.whole.subarray(entry.begin, entry.end)
-      : await exactRange(this.files, this.file, entry.begin, entry.end - entry.begin, `tensor "${name}"`);
-    const tensor = tensorFromBytes(entry, bytes);
-    return dtype ? castTensor(tensor, dtype) : tensor;
+    return entry;
+  }
+
+  private async bytes(offset: number, length: number, what: string): Promise<Uint8Array> {
+    return this.whole ? this.whole.subarray(offset, offset + length) : exactRange(this.files, this.file, offset, length, what);
   }
 }
 

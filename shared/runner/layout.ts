@@ -80,8 +80,13 @@ export async function publishPreset(store: ObjectStore, preset: string, files: R
     record.files[file] = await recordOf(bytes);
     await store.put(presetFileKey(preset, file), bytes);
   }
-  await store.put(presetRecordKey(preset), json(record));
+  await publishPresetRecord(store, preset, record);
   return record;
+}
+
+/** Stores a preset's record, after all its files: from then on runners serve the preset. */
+export async function publishPresetRecord(store: ObjectStore, preset: string, record: PresetRecord): Promise<void> {
+  await store.put(presetRecordKey(preset), json(record));
 }
 
 /** A `PresetFiles` target for `saveToPreset` that keeps the files in memory, for `publishPreset`. */

@@ -1,15 +1,21 @@
-/** Layout transforms applied to weights while building graphs (dtype-preserving, row-major). */
+/**
+ * Layout transforms applied to weights while building graphs (dtype-preserving, row-major). On lazy tensors
+ * (shared/tensor/lazy.ts) they return lazy tensors that apply the same transform once the values are read.
+ */
 import type { Tensor } from "./tensor.js";
 import { sizeOf, toFloat32 } from "./tensor.js";
+import { isLazy, LazyTensor } from "./lazy.js";
 
 export function reshape(t: Tensor, shape: readonly number[]): Tensor {
-  if (sizeOf(shape) !== t.data.length) throw new Error(`cannot reshape [${t.shape}] to [${shape}]`);
+  if (sizeOf(shape) !== sizeOf(t.shape)) throw new Error(`cannot reshape [${t.shape}] to [${shape}]`);
+  if (isLazy(t)) return t.reshape(shape);
   return { dtype: t.dtype, shape: [...shape], data: t.data };
 }
 
 export function transpose(t: Tensor, perm: readonly number[]): Tensor {
   const rank = t.shape.length;
   const outShape = perm.map((p) => t.shape[p]);
+  if (isLazy(t)) return LazyTensor.derive([t], t.dtype, outShape, ([loaded]) => transpose(loaded, perm));
   const inStrides = stridesOf(t.shape);
   const permStrides = perm.map((p) => inStrides[p]);
   const out = new (t.data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(t.data.length);
@@ -38,6 +44,7 @@ export function concatLast(tensors: readonly Tensor[]): Tensor {
     return t.shape[t.shape.length - 1];
   });
   const total = widths.reduce((a, b) => a + b, 0);
+  if (tensors.some(isLazy)) return LazyTensor.derive(tensors, first.dtype, [...lead, total], concatLast);
   const out = new (first.data.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(rows * total);
   let col = 0;
   tensors.forEach((t, i) => {
@@ -50,6 +57,7 @@ export function concatLast(tensors: readonly Tensor[]): Tensor {
 
 /** 1 + t, in float32 (Gemma's RMSNorm weight). */
 export function onePlus(t: Tensor): Tensor {
+  if (isLazy(t)) return LazyTensor.derive([t], "float32", t.shape, ([loaded]) => onePlus(loaded));
   const src = toFloat32(t);
   const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = 1 + src[i];

@@ -125,12 +125,21 @@ export function readSafetensors(bytes: Uint8Array, source = "safetensors file", 
  */
 export function safetensorsParts(tensors: Iterable<[string, Tensor]>, metadata?: Record<string, string>): Uint8Array[] {
   const entries = [...tensors];
+  const head = safetensorsHead(entries.map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape })), metadata);
+  return [head, ...entries.map(([, t]) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
+}
+
+/**
+ * The bytes before the data (length + JSON header) of a file holding these tensors in this order, for writers
+ * that produce each tensor's bytes only when they write it.
+ */
+export function safetensorsHead(tensors: readonly { name: string; dtype: FloatDType; shape: readonly number[] }[], metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
-  for (const [name, t] of entries) {
-    const size = t.data.byteLength;
-    header[name] = { dtype: DTYPE_TO_ST[t.dtype], shape: t.shape, data_offsets: [offset, offset + size] };
+  for (const { name, dtype, shape } of tensors) {
+    const size = sizeOf(shape) * bytesPerElement(dtype);
+    header[name] = { dtype: DTYPE_TO_ST[dtype], shape, data_offsets: [offset, offset + size] };
     offset += size;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -138,7 +147,7 @@ export function safetensorsParts(tensors: Iterable<[string, Tensor]>, metadata?:
   const head = new Uint8Array(8 + Math.ceil(json.length / 8) * 8).fill(0x20);
   new DataView(head.buffer).setBigUint64(0, BigInt(head.length - 8), true);
   head.set(json, 8);
-  return [head, ...entries.map(([, t]) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
+  return head;
 }
 
 export function writeSafetensors(tensors: Iterable<[string, Tensor]>, metadata?: Record<string, string>): Uint8Array {

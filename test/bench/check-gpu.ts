@@ -6,7 +6,7 @@
  *  2. runs the golden Gemma and Gemma 2 checks (test/fixtures/golden: Hugging Face transformers' hidden states)
  *     on the first GPU provider that works, weights in float32, every hidden state within 1e-3;
  *  3. runs a short `bench:runner` on that provider (runner, batcher, LoRA session, signed HTTP in process);
- *  4. runs the real-size gemma2_2b_en bench (`bench:large --layers 26`, seeded random weights in float16, the
+ *  4. runs the real-size gemma2_2b_en bench (`bench:large-forward --layers 26`, seeded random weights in float16, the
  *     runner's GPU default) on that provider;
  *
  * and prints one JSON summary on stdout (progress on stderr). Each step has a time cap and the whole run stays
@@ -134,7 +134,7 @@ const goldenStep: Step = goldenOn ? await timed(() => golden(goldenOn)) : { stat
 
 const noGpu = (what: string): Step => ({ status: "skipped", reason: gpus ? "no GPU provider works" : `no GPU found (${what} on CPU: see BENCHMARKS.md)` });
 const runnerBench = gpu ? await timed(() => bench("test/bench/runner-bench.ts", ["--provider", gpu.provider, "--iterations", "2", "--seq", "128", "--json"], 150_000)) : noGpu("npm run bench:runner");
-const largeBench = gpu ? await timed(() => bench("test/bench/large-model-bench.ts", ["--provider", gpu.provider, "--layers", "26", "--dtype", "float16", "--iterations", "2", "--seq", "128"], 240_000)) : noGpu("npm run bench:large");
+const largeBench = gpu ? await timed(() => bench("test/bench/large-forward-bench.ts", ["--provider", gpu.provider, "--layers", "26", "--dtype", "float16", "--iterations", "2", "--seq", "128"], 240_000)) : noGpu("npm run bench:large-forward");
 
 const steps = { providers, golden: goldenStep, bench_runner: runnerBench, bench_large: largeBench };
 const failed = (gpus !== null && gpu === null) || [goldenStep, runnerBench, largeBench].some((s) => s.status === "failed");

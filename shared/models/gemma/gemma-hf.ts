@@ -9,6 +9,7 @@ export const gemmaHfConverter: HfConverter = {
   modelTypes: ["gemma", "gemma2"],
   backboneFor: () => GemmaBackbone,
   anchorKey: "embed_tokens.weight",
+  lazyWeights: true,
   convertConfig(hf) {
     const gemma2 = hf.model_type === "gemma2";
     requireHf(hf, "rope_theta", [10000], 10000);
