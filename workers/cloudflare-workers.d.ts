@@ -5,4 +5,10 @@ declare module "cloudflare:workers" {
     protected readonly env: Env;
     constructor(ctx: unknown, env: Env);
   }
+  /** A Durable Object class: its public methods are callable over RPC through the namespace's stubs. */
+  export abstract class DurableObject<Env = unknown> {
+    protected readonly ctx: unknown;
+    protected readonly env: Env;
+    constructor(ctx: unknown, env: Env);
+  }
 }

@@ -12,6 +12,7 @@ import { embed } from "../embeddings.js";
 import { unprocessable } from "../errors.js";
 import { jsonBody } from "../http.js";
 import { Inference, MAX_BATCH_ROWS, MAX_BATCH_TOKENS, modelRef, type ModelRef } from "../inference.js";
+import { pipelineSummary } from "../pipeline.js";
 import { listPresets } from "../r2-preset-store.js";
 import { teiDecodeBody, teiEmbedAllBody, teiEmbedBody, teiTokenizeBody } from "../schemas.js";
 
@@ -34,8 +35,11 @@ export function teiRoutes(): Hono<AppEnv> {
   const tei = new Hono<AppEnv>();
   for (const path of ["/embed", "/embed_all", "/tokenize", "/decode"]) tei.use(path, requireTenant);
 
-  tei.get("/info", (c) =>
-    c.json({
+  tei.get("/info", async (c) => {
+    // The default model's isolate pipeline, when it has one (no default model: null).
+    const model = await teiModel(c, undefined).catch(() => null);
+    const edge = model && (await c.var.services.placement(model.preset).catch(() => null))?.edge;
+    return c.json({
       model_id: "edgebone",
       version: VERSION_INFO.version,
       max_client_batch_size: MAX_BATCH_ROWS,
@@ -44,8 +48,9 @@ export function teiRoutes(): Hono<AppEnv> {
       loaded_presets: c.var.services.models.size,
       // onnxruntime-web's WebAssembly memory in this isolate (it grows with loaded models and never shrinks)
       isolate_wasm_memory_mb: +((c.var.services.options.runtime().memoryBytes?.() ?? 0) / (1024 * 1024)).toFixed(1),
-    }),
-  );
+      pipeline: edge?.pipeline ? { preset: model!.preset, ...pipelineSummary(edge.pipeline, c.env) } : null,
+    });
+  });
 
   tei.post("/embed", async (c) => {
     const body = await jsonBody(c, teiEmbedBody);
