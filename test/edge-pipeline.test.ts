@@ -13,6 +13,8 @@ import {
   EdgeEmbedding,
   EdgeModel,
   PipelinePlanError,
+  RobertaBackbone,
+  readEdgeManifest,
   buildEdgeArtifact,
   directoryFiles,
   initLora,
@@ -28,6 +30,7 @@ import {
   type PipelinePlan,
 } from "../shared/node/index.js";
 import { writeFileParts } from "../shared/presets/store.js";
+import { writeEdgeArtifact } from "../shared/node/edge-build.js";
 import { fidelityBatch, smallEncoder } from "./helpers/quant-models.js";
 
 const wasm = wasmRuntime();
@@ -161,5 +164,28 @@ describe("stages loaded apart and chained", () => {
     const table = manifest.embedding!;
     const cut = { ...files, readRange: async (file: string, offset: number, length: number) => (await files.readRange!(file, offset, length))!.subarray(0, file === table.file && offset + length === table.bytes ? length - 4 : length) };
     await expect(EdgeEmbedding.load(cut, manifest, [7000, 8000])).rejects.toThrow(/embedding\.bin is shorter than the manifest says/);
+  });
+});
+
+describe("install", () => {
+  it("cuts an int8 artifact that does not fit one isolate into a pipeline, each stage measured within the budget", async () => {
+    // a large vocabulary and small blocks: the token table alone is most of the model (like XLM-R's)
+    const large = new RobertaBackbone({ vocabularySize: 250002, numLayers: 2, numHeads: 2, hiddenDim: 64, intermediateDim: 128, maxSequenceLength: 130, seed: 3 });
+    const presetDir = mkdtempSync(join(tmpdir(), "edgebone-pipeline-install-"));
+    try {
+      await large.saveToPreset(directoryFiles(presetDir));
+      const budget = 40 * 2 ** 20;
+      const lines: string[] = [];
+      const { manifest } = await writeEdgeArtifact(large, presetDir, { plan: "int8", budgetBytes: budget, log: (l) => lines.push(l) });
+      expect(Math.max(...Object.values(manifest!.measured!.peak_bytes))).toBeGreaterThan(budget); // one isolate: over
+      const plan = manifest!.pipeline!;
+      expect(plan.basis).toBe("measured");
+      expect(plan.stages.map((s) => s.kind)).toContain("embedding");
+      for (const s of plan.stages) expect(s.measured_bytes).toBeLessThanOrEqual(budget);
+      expect(lines.join("\n")).toMatch(/stage 0 \(token rows 0-\d+\): measured [\d.]+ MiB, predicted [\d.]+ MiB/);
+      expect((await readEdgeManifest(directoryFiles(presetDir)))!.pipeline).toEqual(plan);
+    } finally {
+      rmSync(presetDir, { recursive: true, force: true });
+    }
   });
 });
