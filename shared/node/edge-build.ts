@@ -110,7 +110,7 @@ export async function writeEdgeArtifact(backbone: Backbone, dir: string, options
     log(
       `${name}: ${mib(artifact.manifest.total_bytes)} of files, pooled cosine ${f.minPooled.toFixed(5)}, token cosine ≥ ${f.minToken.toFixed(5)}` +
         (measured ? `, peak ${mib(peak!)}, ${measured.tokens_per_second["1x128"]} tokens/s (1×128, WASM)` : "") +
-        (rejected ? ` — ${auto ? "rejected" : "warning"}: ${rejected}` : ""),
+        (rejected ? ` — ${auto ? "rejected" : overBudget && options.pipeline !== false ? "over one isolate" : "warning"}: ${rejected}` : ""),
     );
     if (auto && rejected) continue;
     const manifest: EdgeManifest = { ...artifact.manifest, ...(measured ? { measured: toManifestMeasurement(measured) } : {}) };
