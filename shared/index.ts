@@ -54,5 +54,17 @@ export { DENSE_SCHEMES, EMBEDDING_SCHEMES, NAMED_PLANS, parsePlan, planName, typ
 export { QuantizedWeights, type CalibrationStats } from "./quant/weight-encoder.js";
 export { CALIBRATION_TEXTS, calibrate, calibrationBatches, sampleBatch } from "./quant/calibrate.js";
 export { FIDELITY_BARS, fidelity, meetsBars, type Fidelity } from "./quant/fidelity.js";
-export { EDGE_MANIFEST, EdgeArtifactError, buildEdgeArtifact, supportsEdgeArtifact, type EdgeArtifact, type EdgeBuildOptions, type EdgeManifest } from "./edge/artifact.js";
-export { EdgeMemoryError, EdgeModel, readEdgeManifest, type EdgeFiles, type EdgeLoadOptions } from "./edge/edge-model.js";
+export { EDGE_MANIFEST, EdgeArtifactError, buildEdgeArtifact, supportsEdgeArtifact, type EdgeArtifact, type EdgeBuildOptions, type EdgeManifest, type PipelinePlan, type PipelineStageEntry } from "./edge/artifact.js";
+export { EdgeEmbedding, EdgeMemoryError, EdgeModel, readEdgeManifest, type EdgeFiles, type EdgeLoadOptions } from "./edge/edge-model.js";
+export {
+  DEFAULT_COSTS,
+  ISOLATE_ALLOWANCE_BYTES,
+  PIPELINE_BUDGET_BYTES,
+  PipelinePlanError,
+  describeStage,
+  pipelineLayout,
+  planPipeline,
+  rowActivationBytes,
+  stagePeak,
+  type PipelineCosts,
+} from "./edge/pipeline.js";

@@ -17,7 +17,8 @@ export interface R2ObjectBodyLike extends R2ObjectLike {
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 export interface R2BucketLike {
-  get(key: string): Promise<R2ObjectBodyLike | null>;
+  /** With `range`: the body holds those bytes only (`size` stays the object's). */
+  get(key: string, options?: { range?: { offset: number; length: number } }): Promise<R2ObjectBodyLike | null>;
   head(key: string): Promise<R2ObjectLike | null>;
   put(
     key: string,
@@ -28,13 +29,10 @@ export interface R2BucketLike {
   list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: R2ObjectLike[]; truncated: boolean; cursor?: string }>;
 }
 
-/** The TenantQuota Durable Object namespace (workers/tenant-quota.ts), called over Workers RPC. */
-interface TenantQuotaNamespace {
+/** A Durable Object namespace binding: a stub (whose methods are the object's RPC methods) per name. */
+export interface DurableObjectNamespaceLike<Stub> {
   idFromName(name: string): unknown;
-  get(id: unknown): {
-    admit(request: AdmitRequest): Promise<Admission>;
-    settle(reservation: string, day: string, tokens: number): Promise<void>;
-  };
+  get(id: unknown): Stub;
 }
 
 export interface Env {
@@ -46,6 +44,12 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** Isolate memory budget in MB (default 128): presets whose estimated footprint exceeds it are not run here. */
   EDGE_MEMORY_BUDGET_MB?: string;
+  /** The stages of isolate pipelines (workers/pipeline-stage.ts), one object per preset, stage and replica. */
+  PIPELINE_STAGE?: DurableObjectNamespaceLike<import("./pipeline-stage.js").PipelineStageRpc>;
+  /** Replicas of each pipeline stage (default 1); a request picks one per stage, round-robin. */
+  EDGE_PIPELINE_REPLICAS?: string;
+  /** Longest a request may spend in a pipeline, retries included, before the runner pool or a 503 (ms, default 30000). */
+  EDGE_PIPELINE_TIMEOUT_MS?: string;
   /** Inferences run at once in the isolate (default 2) and how many may wait (default 64) before 429. */
   EDGE_MAX_CONCURRENCY?: string;
   EDGE_MAX_QUEUE?: string;
@@ -71,7 +75,10 @@ export interface Env {
   /** Preset the TEI-shaped routes (/embed, /embed_all, /tokenize, /decode) use when the body names none; unset or empty: the one installed preset, if there is exactly one. */
   TEI_DEFAULT_PRESET?: string;
   /** Per-tenant quotas (workers/quota.ts): one TenantQuota object per tenant. Without the binding nothing is enforced. */
-  TENANT_QUOTA?: TenantQuotaNamespace;
+  TENANT_QUOTA?: DurableObjectNamespaceLike<{
+    admit(request: AdmitRequest): Promise<Admission>;
+    settle(reservation: string, day: string, tokens: number): Promise<void>;
+  }>;
   /** Defaults of the per-tenant limits (a tenant's own, set through the admin API, win); unset or 0: no limit. */
   TENANT_REQUESTS_PER_SECOND?: string;
   TENANT_TOKENS_PER_DAY?: string;

@@ -1,9 +1,10 @@
 /**
  * One inference request, end to end, on a `TokenBatch` from the request's token ids (or the preset's tokenizer)
  * to the session: the request limits, where the preset runs (`Services.placement`: this isolate's onnxruntime-web
- * session, or the GPU runner pool, whose JSON wire alone turns the batch back into rows), the tenant's adapter,
- * the tenant's quota (workers/quota.ts), usage in D1 and TEI's timing headers (`x-queue-time`: placement and
- * model load, `x-tokenization-time`, `x-inference-time`: admission and the forward pass, `x-compute-time`: all).
+ * session, a pipeline of isolates, or the GPU runner pool, whose JSON wire alone turns the batch back into rows),
+ * the tenant's adapter, the tenant's quota (workers/quota.ts), usage in D1 and TEI's timing headers
+ * (`x-queue-time`: placement and model load, `x-tokenization-time`, `x-inference-time`: admission and the forward
+ * pass, `x-compute-time`: all of it).
  */
 import { sql } from "drizzle-orm";
 import type { Context } from "hono";
@@ -14,7 +15,8 @@ import * as schema from "./db/schema.js";
 import { ApiError, badRequest, unprocessable } from "./errors.js";
 import { admitQuota } from "./quota.js";
 import { checkRows, checkTexts, checkTokens, type RequestLimits } from "./limits.js";
-import { IsolateLoadError } from "./services.js";
+import { PipelineError } from "./pipeline.js";
+import { IsolateLoadError, type Backend, type Placement } from "./services.js";
 import type { EmbeddingDefaults } from "./embeddings.js";
 
 interface Output {
@@ -74,6 +76,7 @@ const ms = (x: number) => String(Math.round(x));
 export class Inference {
   private readonly start = performance.now();
   private tokenizationMs = 0;
+  private backend: Backend = "isolate";
 
   constructor(
     private readonly c: Context<AppEnv>,
@@ -158,33 +161,31 @@ export class Inference {
     const t0 = performance.now();
     const placement = await this.named(services.placement(this.model.preset));
     const { backbone } = placement;
-    let where = placement.where;
     const adapter = this.model.adapter === undefined ? null : await this.adapterRow(this.model.adapter);
     let forward: (batch: TokenBatch) => Promise<Output>;
-    c.header("x-edgebone-backend", where);
-    if (where === "isolate") {
+    this.setBackend(placement.where);
+    if (placement.where === "isolate") {
       try {
         forward = await this.inIsolate(adapter);
       } catch (e) {
         // A preset the isolate failed to load (broken artifact, memory) is served by the runner pool when there is
         // one; without one the 503 says why.
         if (!(e instanceof IsolateLoadError) || !services.runners.isConfigured(c.env)) throw e;
-        where = "runner";
-        c.header("x-edgebone-backend", where);
+        this.setBackend("runner");
         forward = this.onRunners(backbone, adapter);
       }
+    } else if (placement.where === "pipeline") {
+      forward = this.onPipeline(placement, adapter);
     } else {
       forward = this.onRunners(backbone, adapter);
     }
-    const fallback = services.loadFailure(this.model.preset);
-    if (where === "runner" && fallback) c.header("x-edgebone-isolate-failure", fallback.slice(0, 200));
     const t1 = performance.now();
     let output: Output;
     try {
       output = await forward(batch);
-      services.metrics.inferences.inc({ backend: where, outcome: "ok" });
+      services.metrics.inferences.inc({ backend: this.backend, outcome: "ok" });
     } catch (e) {
-      services.metrics.inferences.inc({ backend: where, outcome: "error" });
+      services.metrics.inferences.inc({ backend: this.backend, outcome: "error" });
       throw e;
     }
     const t2 = performance.now();
@@ -203,6 +204,38 @@ export class Inference {
     if (!row) throw new ApiError(404, `adapter "${name}" not found`, "adapter_not_found", adapterParam);
     if (row.basePreset !== preset) throw unprocessable(`adapter "${name}" was uploaded for preset "${row.basePreset}", not "${preset}"`, "adapter_base_mismatch", adapterParam);
     return row;
+  }
+
+  /** Where the request runs (`x-edgebone-backend`); on the runner pool, the edge's failure that sent it there, if any. */
+  private setBackend(where: Backend): void {
+    this.backend = where;
+    this.c.header("x-edgebone-backend", where);
+    const failure = where === "runner" ? this.c.var.services.loadFailure(this.model.preset) : null;
+    if (failure) this.c.header("x-edgebone-isolate-failure", failure.slice(0, 200));
+  }
+
+  /**
+   * The preset's isolate pipeline (workers/pipeline.ts). When it cannot serve (a stage failed on two replicas,
+   * or the deadline passed), the preset goes to the runner pool for a while and so does this request; without a
+   * pool, 503 `pipeline_failed` with the reason.
+   */
+  private onPipeline({ backbone, edge }: Placement, adapter: AdapterRow | null): (batch: TokenBatch) => Promise<Output> {
+    const { c, model } = this;
+    const services = c.var.services;
+    return async (batch) => {
+      checkBatch(batch, { vocabularySize: backbone.vocabularySize, maxSequenceLength: backbone.maxSequenceLength });
+      const H = backbone.hiddenDim;
+      try {
+        const request = { preset: model.preset, plan: edge!.pipeline!, hiddenDim: H, batch, adapter: adapter && { id: adapter.id, r2Key: adapter.r2Key } };
+        return { shape: [batch.batchSize, batch.sequenceLength, H], data: await services.pipelines.forward(c.env, request) };
+      } catch (e) {
+        if (!(e instanceof PipelineError)) throw e;
+        services.recordFailure(model.preset, `isolate pipeline: ${e.message}`);
+        if (!services.runners.isConfigured(c.env)) throw new ApiError(503, `preset "${model.preset}" could not be served by its isolate pipeline: ${e.message}`, "pipeline_failed");
+        this.setBackend("runner");
+        return this.onRunners(backbone, adapter)(batch);
+      }
+    };
   }
 
   private onRunners(backbone: Backbone, adapter: AdapterRow | null): (batch: TokenBatch) => Promise<Output> {

@@ -39,7 +39,7 @@ export class R2PresetStore implements PresetStore {
     this.description = `R2 bucket ${bucketName} (${PRESET_PREFIX}<name>/)`;
   }
 
-  open(key: string): PresetFiles & Required<Pick<EdgeFiles, "readInto">> {
+  open(key: string): PresetFiles & Required<Pick<EdgeFiles, "readInto" | "readRange">> {
     const bucket = this.bucket;
     return {
       location: `r2://${PRESET_PREFIX}${key}`,
@@ -59,6 +59,12 @@ export class R2PresetStore implements PresetStore {
         }
         const data = await readStreamInto(object.body, target);
         return { size: data.byteLength, data, sha256 };
+      },
+      // Ranged gets: a pipeline's embedding shard reads only its rows of the token table, a checkpoint its tensors.
+      async readRange(file, offset, length) {
+        if (length === 0) return (await bucket.head(presetFileKey(key, file))) ? new Uint8Array() : null;
+        const object = await bucket.get(presetFileKey(key, file), { range: { offset, length } });
+        return object ? new Uint8Array(await object.arrayBuffer()) : null;
       },
       async write(file, bytes) {
         await bucket.put(presetFileKey(key, file), bytes);

@@ -6,6 +6,7 @@
 import {
   Backbone,
   EdgeModel,
+  ISOLATE_ALLOWANCE_BYTES,
   NoTokenizerError,
   PresetNotFoundError,
   Preprocessor,
@@ -14,12 +15,14 @@ import {
   loraSafetensorsFormat,
   parseEmbeddingSettings,
   readEdgeManifest,
+  stagePeak,
   type BackboneSession,
   type EdgeManifest,
   type LoraAdapter,
   type EmbeddingSettings,
   type OnnxRuntime,
 } from "../shared/index.js";
+import { PipelineBackend } from "./pipeline.js";
 import type { EmbeddingDefaults } from "./embeddings.js";
 import { presetFileKey, presetRecordKey } from "../shared/runner/layout.js";
 import { AsyncLruCache } from "./cache.js";
@@ -34,8 +37,6 @@ import { RunnerBackend } from "./runner-backend.js";
 export const MiB = 1024 * 1024;
 /** onnxruntime-web's WASM heap, the graph and the per-request activations, beyond the weights. */
 export const RUNTIME_OVERHEAD_BYTES = 24 * MiB;
-/** What the isolate holds besides a model: its code, tokenizers, request buffers. */
-export const ISOLATE_ALLOWANCE_BYTES = 16 * MiB;
 /** How long a preset whose edge artifact failed to load is sent to the runner pool before the isolate tries again. */
 export const EDGE_RETRY_MS = 60_000;
 
@@ -58,29 +59,37 @@ export interface LoadedModel {
   bytes: number;
 }
 
+export type Backend = "isolate" | "pipeline" | "runner";
+
 export interface Placement {
   backbone: Backbone;
-  where: "isolate" | "runner";
-  /** Peak isolate memory the preset takes: measured for edge artifacts, estimated otherwise. */
+  where: Backend;
+  /** Peak isolate memory the preset takes (a pipeline's: its largest stage's): measured for edge artifacts, estimated otherwise. */
   footprint: number;
   edge: EdgeManifest | null;
 }
 
 /**
  * Isolate footprint of a preset: an edge artifact's measured peak (or its files plus the runtime's overhead when
- * unmeasured); for float presets their weights three times (the backbone's tensors, the ONNX model bytes,
- * onnxruntime's copy in the WASM heap) plus the overhead.
+ * unmeasured), a pipeline's largest stage; for float presets their weights three times (the backbone's tensors,
+ * the ONNX model bytes, onnxruntime's copy in the WASM heap) plus the overhead.
  */
 export function footprint(backbone: Backbone, edge: EdgeManifest | null): number {
   if (!edge) return backbone.countParams() * 4 * 3 + RUNTIME_OVERHEAD_BYTES;
+  if (edge.pipeline) return Math.max(...edge.pipeline.stages.map(stagePeak));
   const peak = edge.measured ? Math.max(...Object.values(edge.measured.peak_bytes)) : 0;
   return peak || edge.total_bytes + RUNTIME_OVERHEAD_BYTES;
 }
 
-/** Where a backbone (with its edge artifact, if any) runs under an isolate budget; the install tool prints it. */
-export function placementFor(backbone: Backbone, edge: EdgeManifest | null, budgetBytes: number): { where: "isolate" | "runner"; footprint: number } {
+/**
+ * Where a backbone (with its edge artifact, if any) runs under an isolate budget; the install tool prints it. An
+ * artifact with a pipeline plan (made at install because no plan fit one isolate) runs on its pipeline.
+ */
+export function placementFor(backbone: Backbone, edge: EdgeManifest | null, budgetBytes: number): { where: Backend; footprint: number } {
   const bytes = footprint(backbone, edge);
-  return { where: familyTraits(backbone.className).decoder || bytes > budgetBytes ? "runner" : "isolate", footprint: bytes };
+  if (familyTraits(backbone.className).decoder) return { where: "runner", footprint: bytes };
+  if (edge?.pipeline) return { where: "pipeline", footprint: bytes };
+  return { where: bytes > budgetBytes ? "runner" : "isolate", footprint: bytes };
 }
 
 /** The isolate could not load a preset it should run (a broken artifact, memory): the runner pool may take it. */
@@ -104,11 +113,12 @@ export class Services {
   readonly budgetBytes: number;
   private readonly configs = new AsyncLruCache<Backbone>(Number.POSITIVE_INFINITY, () => 1);
   private readonly edges = new AsyncLruCache<EdgeManifest | null>(Number.POSITIVE_INFINITY, () => 0);
-  /** Presets whose isolate load failed recently, with the reason (they go to the runner pool meanwhile). */
+  /** Presets whose isolate load or pipeline failed recently, with the reason (they go to the runner pool meanwhile). */
   private readonly loadFailures = new Map<string, { reason: string; at: number }>();
   readonly models: AsyncLruCache<LoadedModel>;
   readonly adapters = new AsyncLruCache<LoraAdapter>(32 * MiB, adapterBytes);
   readonly runners = new RunnerBackend();
+  readonly pipelines = new PipelineBackend();
   readonly limiter: Limiter;
   /** What one request may ask for (workers/limits.ts). */
   readonly limits: RequestLimits;
@@ -163,9 +173,9 @@ export class Services {
   }
 
   /**
-   * Where a preset runs: in this isolate when its footprint fits the budget (an edge artifact's measured peak),
-   * on the runner pool otherwise, for every decoder family (decoder-sized vocabularies and unbounded sequences),
-   * and for a while after the isolate failed to load it.
+   * Where a preset runs: in this isolate when its footprint fits the budget (an edge artifact's measured peak), on
+   * its isolate pipeline when its artifact has one, on the runner pool otherwise, for every decoder family
+   * (decoder-sized vocabularies and unbounded sequences), and for a while after the isolate or the pipeline failed.
    */
   async placement(preset: string): Promise<Placement> {
     const backbone = await this.config(preset);
@@ -176,9 +186,15 @@ export class Services {
     return { backbone, edge, ...placed, where: this.loadFailures.has(preset) ? "runner" : placed.where };
   }
 
-  /** Why the isolate does not run a preset it could (its last load failure), or null. */
+  /** Why the isolate does not run a preset it could (its last load or pipeline failure), or null. */
   loadFailure(preset: string): string | null {
     return this.loadFailures.get(preset)?.reason ?? null;
+  }
+
+  /** Sends the preset to the runner pool for `EDGE_RETRY_MS`, for this reason. */
+  recordFailure(preset: string, reason: string): void {
+    console.error(`${preset} fails at the edge: ${reason}`);
+    this.loadFailures.set(preset, { reason, at: Date.now() });
   }
 
   /**
@@ -199,8 +215,7 @@ export class Services {
         return { preset, backbone: full, session: await full.createSession(this.options.runtime(), { lora: true }), bytes };
       } catch (e) {
         const reason = (e as Error).message;
-        console.error(`isolate load of ${preset} failed: ${reason}`);
-        this.loadFailures.set(preset, { reason, at: Date.now() });
+        this.recordFailure(preset, reason);
         throw new IsolateLoadError(preset, reason);
       }
     });
@@ -250,10 +265,13 @@ export class Services {
 
   /** A stored adapter, decoded once per upload id. */
   adapter(id: string, r2Key: string, backbone: Backbone): Promise<LoraAdapter> {
-    return this.adapters.get(id, async () => {
-      const object = await this.bucket.get(r2Key);
-      if (!object) throw new ApiError(500, `adapter object ${r2Key} is missing from R2`, "adapter_object_missing");
-      return loraSafetensorsFormat.decode(new Uint8Array(await object.arrayBuffer()), backbone, r2Key);
-    });
+    return this.adapters.get(id, () => readAdapter(this.bucket, r2Key, backbone));
   }
+}
+
+/** An adapter's R2 object, decoded for `backbone`. */
+export async function readAdapter(bucket: R2BucketLike, r2Key: string, backbone: Backbone): Promise<LoraAdapter> {
+  const object = await bucket.get(r2Key);
+  if (!object) throw new ApiError(500, `adapter object ${r2Key} is missing from R2`, "adapter_object_missing");
+  return loraSafetensorsFormat.decode(new Uint8Array(await object.arrayBuffer()), backbone, r2Key);
 }

@@ -30,6 +30,37 @@ export const DEFAULT_STAGE_BYTES = 8 * 2 ** 20;
 const fileRef = z.object({ file: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 const range = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
 
+const byteCount = z.number().int().nonnegative();
+const stageCost = {
+  /** Bytes of the stage's part of the artifact's files. */
+  bytes: byteCount,
+  /** Peak isolate memory the cost model predicts (weights, onnxruntime, activations, the isolate's own). */
+  estimated_bytes: byteCount,
+  /** Peak isolate memory measured in a fresh process on the same onnxruntime-web build (install time). */
+  measured_bytes: byteCount.optional(),
+  /** Regexes over KerasHub variable paths (`getLayoutMap`'s vocabulary, matched like `re.search`): what it holds. */
+  weights: z.array(z.string()),
+};
+
+export const pipelineSchema = z.object({
+  /** Peak isolate memory every stage must stay within. */
+  budget_bytes: byteCount,
+  /** Whether the stages' peaks were measured (each in a fresh process) or only predicted from sizes. */
+  basis: z.enum(["sizes", "measured"]),
+  /** Digest of the files the stages load: a stage loaded for another version of the artifact reloads. */
+  id: z.string().regex(/^[0-9a-f]{16}$/),
+  stages: z
+    .array(
+      z.discriminatedUnion("kind", [
+        /** Rows [from, to) of the token table, looked up in JavaScript (no onnxruntime). */
+        z.object({ kind: z.literal("embedding"), rows: range, ...stageCost }),
+        /** The artifact's stages [from, to), i.e. its blocks [from, to) (and the embeddings' norm with stage 0). */
+        z.object({ kind: z.literal("blocks"), stages: range, blocks: range, ...stageCost }),
+      ]),
+    )
+    .min(2),
+});
+
 export const edgeManifestSchema = z.object({
   format: z.literal(EDGE_FORMAT),
   version: z.number().int(),
@@ -67,6 +98,8 @@ export const edgeManifestSchema = z.object({
     .min(1),
   /** Bytes of every file (what R2 holds and, roughly, what the isolate holds once loaded). */
   total_bytes: z.number().int().nonnegative(),
+  /** How the artifact is cut over a chain of isolates when it does not fit one (shared/edge/pipeline.ts). */
+  pipeline: pipelineSchema.optional(),
   /** Filled by `measureEdgeArtifact` (Node, same onnxruntime-web build) at install time. */
   measured: z
     .object({
@@ -83,6 +116,8 @@ export const edgeManifestSchema = z.object({
 
 export type EdgeManifest = z.infer<typeof edgeManifestSchema>;
 export type EdgeStageEntry = EdgeManifest["stages"][number];
+export type PipelinePlan = z.infer<typeof pipelineSchema>;
+export type PipelineStageEntry = PipelinePlan["stages"][number];
 
 export interface EdgeBuildOptions {
   plan: QuantPlan;

@@ -4,9 +4,9 @@
  * are read, handed to onnxruntime (which copies them into its WASM heap) and dropped before the next stage is read,
  * so the peak is about the weights once plus one stage, not twice the model.
  */
-import type { InferenceSession } from "onnxruntime-common";
+import type { InferenceSession, Tensor } from "onnxruntime-common";
 import type { Backbone } from "../backbone/backbone.js";
-import { checkBatch, type TokenBatch } from "../backbone/inputs.js";
+import { InputError, checkBatch, type TokenBatch } from "../backbone/inputs.js";
 import type { ForwardOptions, ForwardResult } from "../backbone/session.js";
 import type { LoraAdapter } from "../lora/adapter.js";
 import { AdapterFeeds } from "../lora/stack.js";
@@ -14,10 +14,10 @@ import type { PresetFiles } from "../presets/store.js";
 import { dequantizeRow, type BlockQuantized } from "../quant/quantize.js";
 import { sha256Hex } from "../runner/signing.js";
 import type { OnnxRuntime } from "../runtime/runtime.js";
-import { EDGE_DIR, EDGE_MANIFEST, EdgeArtifactError, parseEdgeManifest, type EdgeManifest } from "./artifact.js";
+import { EDGE_DIR, EDGE_MANIFEST, EdgeArtifactError, parseEdgeManifest, type EdgeManifest, type EdgeStageEntry } from "./artifact.js";
 
-/** Where an artifact's files come from: any preset store's files, plus a copy-free read where the store has one. */
-export interface EdgeFiles extends Pick<PresetFiles, "location" | "read"> {
+/** Where an artifact's files come from: any preset store's files, plus copy-free and ranged reads where it has them. */
+export interface EdgeFiles extends Pick<PresetFiles, "location" | "read" | "readRange"> {
   /**
    * Reads the whole file into `target` when its size is `target.byteLength`: returns its actual size (nothing is
    * read when it differs), the filled bytes (`target`'s memory, possibly under a new ArrayBuffer: a BYOB stream
@@ -38,6 +38,11 @@ export interface EdgeLoadOptions {
   memoryLimitBytes?: number;
   /** Called after each file is loaded (for progress and memory sampling). */
   onProgress?(step: { file: string; done: number; total: number }): void;
+  /**
+   * Load only the artifact's stages [from, to) and no token table (a pipeline's block stage): the model then runs
+   * hidden states (`forwardHidden`), not token ids.
+   */
+  stages?: [number, number];
 }
 
 /** The runtime cannot take the artifact within the memory limit. */
@@ -53,28 +58,41 @@ export async function readEdgeManifest(files: Pick<PresetFiles, "location" | "re
 
 export class EdgeModel {
   private readonly feeds: AdapterFeeds | null;
+  /** The projections this model's blocks adapt (all of them for a whole model). */
+  private readonly targets: ReadonlySet<string>;
+  private readonly slices = new WeakMap<LoraAdapter, LoraAdapter | null>();
 
   private constructor(
     readonly manifest: EdgeManifest,
     readonly runtime: OnnxRuntime,
     private readonly backbone: Backbone,
-    private readonly table: BlockQuantized | null,
+    private readonly table: EdgeEmbedding | null,
+    /** The artifact stages loaded, in order, and their sessions. */
+    private readonly parts: readonly EdgeStageEntry[],
     private readonly sessions: InferenceSession[],
+    private readonly whole: boolean,
   ) {
-    this.feeds = manifest.lora ? new AdapterFeeds(backbone.loraTargets()) : null;
+    const [from, to] = [parts[0].blocks[0], parts[parts.length - 1].blocks[1]];
+    const targets = backbone.loraTargets().filter((t) => t.layer >= from && t.layer < to);
+    this.targets = new Set(targets.map((t) => t.kernelPath));
+    this.feeds = manifest.lora ? new AdapterFeeds(targets) : null;
   }
 
-  /** Loads the artifact of `files` for `backbone` (its config; weights are never materialised). */
+  /** Loads the artifact of `files` for `backbone` (its config; weights are never materialised), or a range of its stages. */
   static async load(files: EdgeFiles, backbone: Backbone, runtime: OnnxRuntime, options: EdgeLoadOptions = {}): Promise<EdgeModel> {
     const manifest = await readEdgeManifest(files);
     if (!manifest) throw new EdgeArtifactError(`${files.location} has no edge artifact (${EDGE_MANIFEST})`);
     checkCompatible(manifest, backbone, runtime, files.location);
+    const [from, to] = options.stages ?? [0, manifest.stages.length];
+    if (!(from >= 0 && from < to && to <= manifest.stages.length)) throw new EdgeArtifactError(`${files.location}/${EDGE_MANIFEST} has ${manifest.stages.length} stages, not [${from}, ${to})`);
+    const parts = manifest.stages.slice(from, to);
+    const whole = options.stages === undefined;
     const limit = options.memoryLimitBytes ?? Infinity;
-    const total = (manifest.embedding ? 1 : 0) + 2 * manifest.stages.length;
+    const total = (whole && manifest.embedding ? 1 : 0) + 2 * parts.length;
     let done = 0;
     // Stage weights are read into one reused buffer: ORT copies them into its heap, so JavaScript never holds more
     // than the largest stage (and makes no garbage per stage for the GC to find later).
-    const scratchBytes = Math.max(...manifest.stages.map((s) => s.data.bytes));
+    const scratchBytes = Math.max(...parts.map((s) => s.data.bytes));
     let scratch: Uint8Array = new Uint8Array(scratchBytes);
     const read = async (ref: FileRef, into?: Uint8Array): Promise<Uint8Array> => {
       const fail = (problem: string) => new EdgeArtifactError(`${files.location}/${ref.file} ${problem}: reinstall the preset`);
@@ -89,10 +107,10 @@ export class EdgeModel {
         if (bytes.buffer !== scratch.buffer) scratch = new Uint8Array(bytes.buffer, bytes.byteOffset, scratchBytes);
         storedSha256 = got.sha256;
       } else {
-        const whole = await files.read(ref.file);
-        if (whole === null) throw fail("is missing");
-        if (whole.byteLength !== ref.bytes) throw fail(`has ${whole.byteLength} bytes, the manifest says ${ref.bytes}: the artifact is truncated or was replaced`);
-        bytes = whole;
+        const file = await files.read(ref.file);
+        if (file === null) throw fail("is missing");
+        if (file.byteLength !== ref.bytes) throw fail(`has ${file.byteLength} bytes, the manifest says ${ref.bytes}: the artifact is truncated or was replaced`);
+        bytes = file;
       }
       // The store's own checksum (R2 keeps the sha256 sent at upload) costs nothing; hashing costs a copy.
       const sha256 = storedSha256 ?? (options.verify ? await sha256Hex(bytes) : ref.sha256);
@@ -101,10 +119,10 @@ export class EdgeModel {
       return bytes;
     };
 
-    const table = manifest.embedding ? embeddingTable(manifest.embedding, await read(manifest.embedding)) : null;
+    const table = whole && manifest.embedding ? EdgeEmbedding.fromFile(manifest.embedding, await read(manifest.embedding)) : null;
     const sessions: InferenceSession[] = [];
     try {
-      for (const stage of manifest.stages) {
+      for (const stage of parts) {
         const used = runtime.memoryBytes?.() ?? 0;
         if (used + stage.data.bytes > limit) {
           throw new EdgeMemoryError(`loading ${files.location}/${stage.data.file} (${mib(stage.data.bytes)}) would grow onnxruntime's memory (${mib(used)}) past the limit of ${mib(limit)}`);
@@ -119,12 +137,13 @@ export class EdgeModel {
       await Promise.all(sessions.map((s) => s.release()));
       throw e;
     }
-    return new EdgeModel(manifest, runtime, backbone, table, sessions);
+    return new EdgeModel(manifest, runtime, backbone, table, parts, sessions, whole);
   }
 
-  /** Bytes the model holds in this isolate: the token table plus the stages' weights. */
+  /** Bytes of the artifact this model holds in the isolate: the token table (whole models) plus its stages' files. */
   get bytes(): number {
-    return this.manifest.total_bytes;
+    if (this.whole) return this.manifest.total_bytes;
+    return this.parts.reduce((n, s) => n + s.graph.bytes + s.data.bytes, 0);
   }
 
   /**
@@ -133,53 +152,143 @@ export class EdgeModel {
    * batch-mates (int8 activations are quantized per tensor). Positions after a row's last valid token are 0.
    */
   async forward(batch: TokenBatch, options: ForwardOptions = {}): Promise<ForwardResult> {
+    if (!this.whole) throw new Error("internal: a model loaded for some stages runs hidden states (forwardHidden), not token ids");
     checkBatch(batch, { vocabularySize: this.backbone.vocabularySize, maxSequenceLength: this.backbone.maxSequenceLength });
     if (!this.feeds && (options.adapters?.length || options.adapterIds)) throw new EdgeArtifactError("this edge artifact was built without LoRA inputs");
     const { batchSize: B, sequenceLength: T } = batch;
     const H = this.manifest.hidden_dim;
     const adapters = this.feeds?.rowAdapters(B, options);
     const out = new Float32Array(B * T * H);
+    const { Tensor } = this.runtime.ort;
     for (let b = 0; b < B; b++) {
       const mask = batch.paddingMask.subarray(b * T, (b + 1) * T);
       const length = mask.lastIndexOf(1) + 1;
       if (length === 0) continue;
-      const row = await this.forwardRow(batch.tokenIds.subarray(b * T, b * T + length), mask.subarray(0, length), adapters?.[b] ?? null);
-      out.set(row, b * T * H);
+      const ids = batch.tokenIds.subarray(b * T, b * T + length);
+      const first = this.table
+        ? { name: "token_vectors", tensor: new Tensor("float32", this.table.lookup(ids), [1, length, H]) }
+        : { name: "token_ids", tensor: new Tensor("int32", ids, [1, length]) };
+      out.set(await this.run(first, mask.subarray(0, length), adapters?.[b] ?? null), b * T * H);
     }
     return { sequenceOutput: { dtype: "float32", shape: [B, T, H], data: out } };
   }
 
-  private async forwardRow(tokenIds: Int32Array, paddingMask: Int32Array, adapter: LoraAdapter | null): Promise<Float32Array> {
+  /**
+   * One row through this model's stages (a pipeline's block stage): `input` [L, H] is the token vectors when its
+   * first stage embeds them, else the previous stage's hidden states; `paddingMask` has the row's L entries. The
+   * adapter is applied to the projections of this model's blocks (its factors for other blocks are left out).
+   */
+  async forwardHidden(input: Float32Array, paddingMask: Int32Array, adapter: LoraAdapter | null): Promise<Float32Array> {
+    const H = this.manifest.hidden_dim;
+    const L = paddingMask.length;
+    if (input.length !== L * H) throw new InputError(`hidden states of ${input.length} values are not ${L} positions × ${H}`);
+    if (adapter && !this.feeds) throw new EdgeArtifactError("this edge artifact was built without LoRA inputs");
+    const embed = this.parts[0].embed;
+    if (embed === "ids") throw new Error("internal: this stage gathers token ids itself; it has no hidden-state input");
+    const first = { name: embed === "vectors" ? "token_vectors" : "hidden", tensor: new this.runtime.ort.Tensor("float32", input, [1, L, H]) };
+    return this.run(first, paddingMask, adapter && this.slice(adapter));
+  }
+
+  private async run(first: { name: string; tensor: Tensor }, paddingMask: Int32Array, adapter: LoraAdapter | null): Promise<Float32Array> {
     const { Tensor } = this.runtime.ort;
-    const L = tokenIds.length;
-    const feeds: Record<string, InstanceType<typeof Tensor>> = { padding_mask: new Tensor("int32", paddingMask, [1, L]) };
+    const L = paddingMask.length;
+    const feeds: Record<string, Tensor> = { padding_mask: new Tensor("int32", paddingMask, [1, L]), [first.name]: first.tensor };
     if (this.feeds) {
       const { ids, inputs } = this.feeds.feeds(1, { adapters: adapter ? [adapter] : [] });
       feeds.adapter_ids = new Tensor("int32", ids, [1]);
       for (const [name, { data, dims }] of inputs) feeds[name] = new Tensor("float32", data, dims);
     }
-    if (this.table) feeds.token_vectors = new Tensor("float32", this.lookup(tokenIds), [1, L, this.manifest.hidden_dim]);
-    else feeds.token_ids = new Tensor("int32", tokenIds, [1, L]);
-    let hidden: InstanceType<typeof Tensor> | undefined;
+    let hidden: Tensor | undefined;
     for (const session of this.sessions) {
-      const stageFeeds: Record<string, InstanceType<typeof Tensor>> = {};
-      for (const name of session.inputNames) stageFeeds[name] = name === "hidden" ? hidden! : feeds[name];
+      const stageFeeds: Record<string, Tensor> = {};
+      for (const name of session.inputNames) stageFeeds[name] = name === "hidden" && hidden ? hidden : feeds[name];
       hidden = (await session.run(stageFeeds)).hidden_out;
     }
     return hidden!.data as Float32Array;
   }
 
-  /** Token vectors [B·T, H] dequantized from the table. */
-  private lookup(ids: Int32Array): Float32Array {
-    const table = this.table!;
-    const out = new Float32Array(ids.length * table.columns);
-    for (let i = 0; i < ids.length; i++) dequantizeRow(table, ids[i], out, i * table.columns);
-    return out;
+  /** The adapter's factors for this model's blocks (the same object when it has no others), or null if none. */
+  private slice(adapter: LoraAdapter): LoraAdapter | null {
+    let slice = this.slices.get(adapter);
+    if (slice === undefined) {
+      const factors = new Map([...adapter.factors].filter(([path]) => this.targets.has(path)));
+      slice = factors.size === adapter.factors.size ? adapter : factors.size ? { ...adapter, factors } : null;
+      this.slices.set(adapter, slice); // the same object each time: the stacked inputs are cached per adapter object
+    }
+    return slice;
   }
 
   async release(): Promise<void> {
     await Promise.all(this.sessions.map((s) => s.release()));
   }
+}
+
+/**
+ * The token table, or rows [from, to) of it (a pipeline's embedding shard), in JavaScript: block-quantized rows,
+ * dequantized on lookup. Outside onnxruntime, whose WebAssembly memory never shrinks.
+ */
+export class EdgeEmbedding {
+  private constructor(
+    /** Rows [from, to) of the table held here. */
+    readonly rows: readonly [number, number],
+    private readonly table: BlockQuantized,
+  ) {}
+
+  /** The whole table from the bytes of `embedding.bin`. */
+  static fromFile(entry: EmbeddingEntry, bytes: Uint8Array): EdgeEmbedding {
+    const view = ([offset, length]: [number, number]) => bytes.subarray(offset, offset + length);
+    return new EdgeEmbedding([0, entry.rows], { ...shape(entry), rows: entry.rows, codes: view(entry.codes), scales: floats(view(entry.scales)), zeroPoints: view(entry.zero_points), columnScales: floats(view(entry.column_scales)) });
+  }
+
+  /**
+   * Rows [from, to) of the artifact's table, each section read with a ranged read where the store has them (R2:
+   * ranged gets; nothing else of the file is read), else cut from the whole file. A ranged read cannot be checked
+   * against the file's sha256; its lengths are (a truncated file fails).
+   */
+  static async load(files: EdgeFiles, manifest: EdgeManifest, [from, to]: readonly [number, number]): Promise<EdgeEmbedding> {
+    const entry = manifest.embedding;
+    if (!entry) throw new EdgeArtifactError(`${files.location}/${EDGE_MANIFEST} has no JavaScript token table`);
+    if (!(from >= 0 && from < to && to <= entry.rows)) throw new EdgeArtifactError(`${files.location}: the token table has ${entry.rows} rows, not [${from}, ${to})`);
+    const whole = files.readRange ? null : await files.read(entry.file);
+    /** A section's bytes: the held rows' part of a per-row section, or all of it. */
+    const section = async ([offset, length]: [number, number], perRow: boolean): Promise<Uint8Array> => {
+      const rowBytes = length / entry.rows;
+      const [start, size] = perRow ? [offset + from * rowBytes, (to - from) * rowBytes] : [offset, length];
+      const bytes = whole ? whole.slice(start, start + size) : await files.readRange!(entry.file, start, size);
+      if (bytes === null) throw new EdgeArtifactError(`${files.location}/${entry.file} is missing: reinstall the preset`);
+      if (bytes.byteLength !== size) throw new EdgeArtifactError(`${files.location}/${entry.file} is shorter than the manifest says: the artifact is truncated or was replaced: reinstall the preset`);
+      return bytes;
+    };
+    const [codes, scales, zeroPoints, columnScales] = await Promise.all([section(entry.codes, true), section(entry.scales, true), section(entry.zero_points, true), section(entry.column_scales, false)]);
+    return new EdgeEmbedding([from, to], { ...shape(entry), rows: to - from, codes, scales: floats(scales), zeroPoints, columnScales: floats(columnScales) });
+  }
+
+  /** Bytes of the rows held. */
+  get bytes(): number {
+    const t = this.table;
+    return t.codes.byteLength + t.scales.byteLength + t.zeroPoints.byteLength + t.columnScales!.byteLength;
+  }
+
+  /** Token vectors [n, H] of `ids` (each within `rows`). */
+  lookup(ids: ArrayLike<number>): Float32Array {
+    const { table, rows } = this;
+    const out = new Float32Array(ids.length * table.columns);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!(id >= rows[0] && id < rows[1])) throw new InputError(`token id ${id} is not in rows [${rows[0]}, ${rows[1]}) of this table`);
+      dequantizeRow(table, id - rows[0], out, i * table.columns);
+    }
+    return out;
+  }
+}
+
+type EmbeddingEntry = NonNullable<EdgeManifest["embedding"]>;
+const shape = (entry: EmbeddingEntry) => ({ bits: entry.bits, blockSize: entry.block_size, columns: entry.columns });
+
+/** A Float32Array over bytes (copied when they are not 4-byte aligned). */
+function floats(bytes: Uint8Array): Float32Array {
+  const b = bytes.byteOffset % 4 ? bytes.slice() : bytes;
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
 }
 
 function checkCompatible(manifest: EdgeManifest, backbone: Backbone, runtime: OnnxRuntime, location: string): void {
@@ -193,25 +302,6 @@ function checkCompatible(manifest: EdgeManifest, backbone: Backbone, runtime: On
   if (runtime.version !== wanted) {
     throw new EdgeArtifactError(`${location}/${EDGE_MANIFEST} was built for ${wanted}; this runtime is ${runtime.version ?? runtime.name}: rebuild the edge artifact (reinstall the preset)`);
   }
-}
-
-function embeddingTable(entry: NonNullable<EdgeManifest["embedding"]>, bytes: Uint8Array): BlockQuantized {
-  const view = ([offset, length]: [number, number]) => bytes.subarray(offset, offset + length);
-  const floats = (section: [number, number]) => {
-    let b = view(section);
-    if (b.byteOffset % 4) b = b.slice(); // a Float32Array view needs 4-byte alignment
-    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-  };
-  return {
-    bits: entry.bits,
-    blockSize: entry.block_size,
-    rows: entry.rows,
-    columns: entry.columns,
-    codes: view(entry.codes),
-    scales: floats(entry.scales),
-    zeroPoints: view(entry.zero_points),
-    columnScales: floats(entry.column_scales),
-  };
 }
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 1)} MiB`;

@@ -2,12 +2,14 @@
  * Node-only: compiles a preset directory's edge artifact (shared/edge) at install time. The float model is
  * calibrated on text through the preset's tokenizer (random ids without one), each candidate plan is built,
  * checked against the float graph (FIDELITY_BARS) and measured in a fresh process (edge-measure.ts); `auto`
- * keeps the first plan that meets the bars within the isolate budget, or none (the preset then runs on the
- * runner pool).
+ * keeps the first plan that meets the bars within the isolate budget. When none fits one isolate, the first plan
+ * that meets the bars is cut into a pipeline of isolates (shared/edge/pipeline.ts), each stage measured in a fresh
+ * process; when that fails too, no artifact is kept (the preset then runs on the runner pool).
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  DEFAULT_COSTS,
   EDGE_MANIFEST,
   EdgeModel,
   FIDELITY_BARS,
@@ -20,16 +22,23 @@ import {
   fidelity,
   meetsBars,
   parsePlan,
+  PipelinePlanError,
+  describeStage,
+  planPipeline,
+  rowActivationBytes,
   supportsEdgeArtifact,
   toFloat32,
   type Backbone,
   type EdgeManifest,
   type Fidelity,
+  type PipelineCosts,
+  type PipelinePlan,
 } from "../index.js";
+import type { EncoderBackbone } from "../models/encoder/encoder-backbone.js";
 import { EDGE_DIR } from "../edge/artifact.js";
 import { writeFileParts } from "../presets/store.js";
 import { directoryFiles } from "./fs-preset-store.js";
-import { measureEdgeArtifact, type EdgeMeasurement } from "./edge-measure.js";
+import { measureEdgeArtifact, measurePipelineStage, type EdgeMeasurement } from "./edge-measure.js";
 import { nodeRuntime, wasmRuntime } from "./runtimes.js";
 
 /** Plans `auto` tries, best first: int8 speed, then smaller mixed and int4 plans. */
@@ -53,6 +62,8 @@ export interface WriteEdgeOptions {
   preload?: readonly string[];
   /** Skip the measurement (the manifest then has no `measured`; placement falls back to sizes). */
   measure?: boolean;
+  /** Cut the artifact into a pipeline of isolates when no plan fits one (default true). */
+  pipeline?: boolean;
   log?: (line: string) => void;
 }
 
@@ -89,26 +100,83 @@ export async function writeEdgeArtifact(backbone: Backbone, dir: string, options
     await files.write(EDGE_MANIFEST, json(artifact.manifest));
 
     const f = await edgeFidelity(files, backbone, batches, reference);
-    const measured = options.measure === false ? null : await measureEdgeArtifact(dir, options.preload);
+    // Files beyond the budget need no measurement to be over it (the isolate holds them all).
+    const tooBig = artifact.manifest.total_bytes > budget;
+    const measured = options.measure === false || tooBig ? null : await measureEdgeArtifact(dir, options.preload);
     const peak = measured ? Math.max(measured.peak_bytes["1x128"], measured.peak_bytes["2x128"]) : null;
-    const rejected = !meetsBars(f)
-      ? `fidelity below the bars (pooled ${f.minPooled.toFixed(5)} < ${FIDELITY_BARS.pooled} or token ${f.minToken.toFixed(5)} < ${FIDELITY_BARS.token})`
-      : peak !== null && peak > budget
-        ? `peak isolate memory ${mib(peak)} over the ${mib(budget)} budget`
-        : null;
+    const overBudget = tooBig ? `its files (${mib(artifact.manifest.total_bytes)}) alone exceed the ${mib(budget)} budget` : peak !== null && peak > budget ? `peak isolate memory ${mib(peak)} over the ${mib(budget)} budget` : null;
+    const rejected = !meetsBars(f) ? `fidelity below the bars (pooled ${f.minPooled.toFixed(5)} < ${FIDELITY_BARS.pooled} or token ${f.minToken.toFixed(5)} < ${FIDELITY_BARS.token})` : overBudget;
     reports.push({ plan: name, fidelity: f, measured, rejected });
     log(
       `${name}: ${mib(artifact.manifest.total_bytes)} of files, pooled cosine ${f.minPooled.toFixed(5)}, token cosine ≥ ${f.minToken.toFixed(5)}` +
         (measured ? `, peak ${mib(peak!)}, ${measured.tokens_per_second["1x128"]} tokens/s (1×128, WASM)` : "") +
-        (rejected ? ` — ${auto ? "rejected" : "warning"}: ${rejected}` : ""),
+        (rejected ? ` — ${auto ? "rejected" : overBudget && options.pipeline !== false ? "over one isolate" : "warning"}: ${rejected}` : ""),
     );
     if (auto && rejected) continue;
     const manifest: EdgeManifest = { ...artifact.manifest, ...(measured ? { measured: toManifestMeasurement(measured) } : {}) };
+    if (overBudget && options.pipeline !== false) return { manifest: await writePipeline(backbone, dir, manifest, budget, options), reports };
     await files.write(EDGE_MANIFEST, json(manifest));
     return { manifest, reports };
   }
+  // No plan fits one isolate: the first that meets the bars, over a pipeline of isolates.
+  const fit = reports.find((r) => meetsBars(r.fidelity));
+  if (fit && options.pipeline !== false) {
+    await rm(join(dir, EDGE_DIR), { recursive: true, force: true });
+    log(`no plan fits one isolate: rebuilding ${fit.plan} for a pipeline of isolates…`);
+    const artifact = await buildEdgeArtifact(backbone, { plan: parsePlan(fit.plan), calibration, onnxruntimeWeb: ORT_WEB_VERSION });
+    for (const [file, chunks] of artifact.files) await writeFileParts(files, file, chunks);
+    const manifest = await writePipeline(backbone, dir, artifact.manifest, budget, options);
+    if (manifest) return { manifest, reports };
+  }
   await rm(join(dir, EDGE_DIR), { recursive: true, force: true });
   return { manifest: null, reports };
+}
+
+/** Re-plans after a measurement this many times at most before giving up on a pipeline. */
+const PIPELINE_ATTEMPTS = 3;
+
+/**
+ * Cuts the artifact in `dir` (manifest `manifest`) into a pipeline of isolates and writes the manifest with it: the
+ * stages are cut from sizes, then each is measured in a fresh process (as its Durable Object holds it, the worker's
+ * code preloaded); a kind of stage measured over its prediction is re-planned with the measured ratio. Returns
+ * the manifest, or null (the manifest removed) when no pipeline fits.
+ */
+async function writePipeline(backbone: EncoderBackbone, dir: string, manifest: EdgeManifest, budget: number, options: WriteEdgeOptions): Promise<EdgeManifest | null> {
+  const log = options.log ?? (() => {});
+  const files = directoryFiles(dir);
+  const costs: PipelineCosts = { ...DEFAULT_COSTS, correction: { ...DEFAULT_COSTS.correction }, activationBytes: rowActivationBytes(backbone.config, backbone.maxSequenceLength) };
+  for (let attempt = 1; attempt <= PIPELINE_ATTEMPTS; attempt++) {
+    let plan: PipelinePlan;
+    try {
+      plan = await planPipeline(manifest, budget, costs);
+    } catch (e) {
+      if (!(e instanceof PipelinePlanError)) throw e;
+      log(`no pipeline of isolates: ${e.message}`);
+      break;
+    }
+    const count = (kind: string) => plan.stages.filter((s) => s.kind === kind).length;
+    log(`pipeline of ${plan.stages.length} isolates: token-table shards ${count("embedding")}, block stages ${count("blocks")} (predicted peaks ≤ ${mib(Math.max(...plan.stages.map((s) => s.estimated_bytes)))})`);
+    await files.write(EDGE_MANIFEST, json({ ...manifest, pipeline: plan }));
+    if (options.measure === false) return { ...manifest, pipeline: plan };
+    for (const [k, stage] of plan.stages.entries()) {
+      stage.measured_bytes = (await measurePipelineStage(dir, k, options.preload)).peak_bytes;
+      log(`  ${describeStage(plan, k)}: measured ${mib(stage.measured_bytes)}, predicted ${mib(stage.estimated_bytes)}`);
+    }
+    const measured: PipelinePlan = { ...plan, basis: "measured" };
+    const over = plan.stages.filter((s) => s.measured_bytes! > budget);
+    if (!over.length) {
+      const kept = { ...manifest, pipeline: measured };
+      await files.write(EDGE_MANIFEST, json(kept));
+      return kept;
+    }
+    for (const kind of ["embedding", "blocks"] as const) {
+      const ratios = plan.stages.filter((s) => s.kind === kind).map((s) => s.measured_bytes! / s.estimated_bytes);
+      if (ratios.length) costs.correction[kind] = Math.max(costs.correction[kind], costs.correction[kind] * Math.max(...ratios));
+    }
+    log(`${over.length} stage(s) measured over the ${mib(budget)} budget: re-planning with the measured ratios`);
+  }
+  await rm(join(dir, EDGE_DIR), { recursive: true, force: true });
+  return null;
 }
 
 async function floatReference(backbone: Backbone, batches: ReturnType<typeof calibrationBatches>): Promise<Float32Array[]> {

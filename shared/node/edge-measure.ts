@@ -8,7 +8,8 @@
  * (after a GC) and report the largest amount of garbage that was waiting for collection separately.
  *
  *   EDGEBONE_MEASURE=edge node --expose-gc --import tsx shared/node/edge-measure.ts <preset dir> [preload module …]
- *   → JSON on stdout (EDGEBONE_MEASURE=<model.onnx>: that one in-memory model instead of the edge artifact)
+ *   → JSON on stdout (EDGEBONE_MEASURE=<model.onnx>: that one in-memory model instead of the edge artifact;
+ *     EDGEBONE_MEASURE=stage:<k>: stage k of the artifact's pipeline plan alone, as its Durable Object holds it)
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -31,45 +32,114 @@ export interface EdgeMeasurement {
   at: string;
 }
 
+/** One pipeline stage as its isolate holds it: loading, then rows of 128 tokens and of the longest sequence. */
+export interface StageMeasurement {
+  peak_bytes: number;
+  wasm_memory_bytes: number;
+  code_heap_bytes: number;
+  load_ms: number;
+  /** Milliseconds of one row of 128 tokens through the stage (a lookup of 128 ids for a shard). */
+  row_ms: number;
+}
+
 /** Runs the measurement in a fresh Node process (so nothing of the caller's memory counts). */
-export async function measureEdgeArtifact(dir: string, preload: readonly string[] = [], options: { onnx?: string } = {}): Promise<EdgeMeasurement> {
+export function measureEdgeArtifact(dir: string, preload: readonly string[] = [], options: { onnx?: string } = {}): Promise<EdgeMeasurement> {
+  return inFreshProcess(dir, preload, options.onnx ?? "edge");
+}
+
+/** Stage `k` of the artifact's pipeline plan alone, in a fresh Node process with the worker's code (`preload`). */
+export function measurePipelineStage(dir: string, k: number, preload: readonly string[] = []): Promise<StageMeasurement> {
+  return inFreshProcess(dir, preload, `stage:${k}`);
+}
+
+async function inFreshProcess<T>(dir: string, preload: readonly string[], what: string): Promise<T> {
   const tsx = import.meta.resolve("tsx");
   const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", "--import", tsx, fileURLToPath(import.meta.url), dir, ...preload], {
     maxBuffer: 1 << 20,
-    env: { ...process.env, EDGEBONE_MEASURE: options.onnx ?? "edge" },
+    env: { ...process.env, EDGEBONE_MEASURE: what },
   });
-  return JSON.parse(stdout) as EdgeMeasurement;
+  return JSON.parse(stdout) as T;
 }
 
-/** In the fresh process: Edgebone's own code is imported after the baseline, so its heap counts too. */
-async function measure(dir: string, preload: readonly string[], onnx?: string): Promise<EdgeMeasurement> {
-  const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+/**
+ * In the fresh process, before anything of Edgebone is imported: a sampler of isolate memory from here on (JS heap
+ * over this baseline + ArrayBuffers + onnxruntime's WebAssembly memory), and the preloaded code's heap.
+ */
+async function isolateSampler(preload: readonly string[]) {
   gc();
   const base = process.memoryUsage().heapUsed;
-  const { Backbone, EdgeModel, Preprocessor, NoTokenizerError, sampleBatch } = await import("../index.js");
-  const { directoryFiles, FsPresetStore } = await import("./fs-preset-store.js");
   const { wasmRuntime } = await import("./runtimes.js");
   const runtime = wasmRuntime();
+  const raw = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed - base + m.arrayBuffers + (runtime.memoryBytes?.() ?? 0);
+  };
   // Live memory: garbage is collected first (V8 collects ArrayBuffers once their total grows by tens of MB, so
   // uncollected garbage is a transient the limit's own GC reclaims); the most garbage seen is reported beside it.
   let garbage = 0;
-  const isolate = async () => {
-    const used = () => {
-      const m = process.memoryUsage();
-      return m.heapUsed - base + m.arrayBuffers + (runtime.memoryBytes?.() ?? 0);
-    };
-    const before = used();
+  const live = async () => {
+    const before = raw();
     // Array buffers are released after the collection that finds them dead, on a later turn: collect twice.
     gc();
     await new Promise((resolve) => setImmediate(resolve));
     gc();
-    const live = used();
-    garbage = Math.max(garbage, before - live);
-    return live;
+    const after = raw();
+    garbage = Math.max(garbage, before - after);
+    return after;
   };
   for (const module of preload) await import(module);
   gc();
-  const codeHeap = process.memoryUsage().heapUsed - base;
+  return { runtime, base, raw, live, garbage: () => garbage, codeHeap: process.memoryUsage().heapUsed - base };
+}
+
+/** In the fresh process: stage k of the pipeline plan, loaded as PipelineStage loads it, then run. */
+async function measureStage(dir: string, preload: readonly string[], k: number): Promise<StageMeasurement> {
+  const sampler = await isolateSampler(preload);
+  const { Backbone, EdgeEmbedding, EdgeModel, readEdgeManifest } = await import("../index.js");
+  const { directoryFiles, FsPresetStore } = await import("./fs-preset-store.js");
+  const files = directoryFiles(dir);
+  const manifest = await readEdgeManifest(files);
+  const stage = manifest?.pipeline?.stages[k];
+  if (!manifest || !stage) throw new Error(`${dir} has no pipeline stage ${k}`);
+  const backbone = await Backbone.fromPreset(dir, { loadWeights: false, store: new FsPresetStore() });
+  let peak = await sampler.live();
+  const t0 = performance.now();
+  const ids = Int32Array.from({ length: 128 }, (_, i) => (i * 7919) % manifest.embedding!.rows);
+  let run: (length: number) => Promise<unknown>;
+  if (stage.kind === "embedding") {
+    const table = await EdgeEmbedding.load(files, manifest, stage.rows);
+    peak = Math.max(peak, sampler.raw());
+    const own = ids.map((id) => stage.rows[0] + (id % (stage.rows[1] - stage.rows[0])));
+    run = async () => table.lookup(own);
+  } else {
+    const model = await EdgeModel.load(files, backbone, sampler.runtime, { stages: stage.stages, onProgress: () => (peak = Math.max(peak, sampler.raw())) });
+    run = (length) => model.forwardHidden(new Float32Array(length * manifest.hidden_dim).map((_, i) => Math.sin(i)), new Int32Array(length).fill(1), null);
+  }
+  const loadMs = performance.now() - t0;
+  peak = Math.max(peak, await sampler.live());
+  // The longest row the model takes sets the activations onnxruntime's heap grows to (and keeps).
+  for (const length of [128, backbone.maxSequenceLength ?? 512]) {
+    await run(length);
+    peak = Math.max(peak, await sampler.live());
+  }
+  const start = performance.now();
+  for (let i = 0; i < 3; i++) await run(128);
+  return {
+    peak_bytes: peak,
+    wasm_memory_bytes: sampler.runtime.memoryBytes?.() ?? 0,
+    code_heap_bytes: sampler.codeHeap,
+    load_ms: Math.round(loadMs),
+    row_ms: +((performance.now() - start) / 3).toFixed(2),
+  };
+}
+
+/** In the fresh process: Edgebone's own code is imported after the baseline, so its heap counts too. */
+async function measure(dir: string, preload: readonly string[], onnx?: string): Promise<EdgeMeasurement> {
+  const { runtime, base, raw, live: isolate, garbage, codeHeap } = await isolateSampler(preload);
+  const { Backbone, EdgeModel, Preprocessor, NoTokenizerError, sampleBatch } = await import("../index.js");
+  const { directoryFiles, FsPresetStore } = await import("./fs-preset-store.js");
 
   const files = directoryFiles(dir);
   const backbone = await Backbone.fromPreset(dir, { loadWeights: false, store: new FsPresetStore() });
@@ -89,7 +159,6 @@ async function measure(dir: string, preload: readonly string[], onnx?: string): 
   let forward: (batch: TokenBatch) => Promise<unknown>;
   if (onnx === undefined) {
     // Sampled synchronously while the file just read is alive (the loader's peak); collected at the end.
-    const raw = () => process.memoryUsage().heapUsed - base + process.memoryUsage().arrayBuffers + (runtime.memoryBytes?.() ?? 0);
     const model = await EdgeModel.load(files, backbone, runtime, { onProgress: () => (peak = Math.max(peak, raw())) });
     forward = (batch) => model.forward(batch);
   } else {
@@ -120,7 +189,7 @@ async function measure(dir: string, preload: readonly string[], onnx?: string): 
     runtime: runtime.version ?? runtime.name,
     peak_bytes: { load: loadPeak, "1x128": one.peak, "2x128": two.peak },
     wasm_memory_bytes: runtime.memoryBytes?.() ?? 0,
-    garbage_bytes: garbage,
+    garbage_bytes: garbage(),
     code_heap_bytes: codeHeap,
     tokenizer_heap_bytes: tokenizerHeap,
     load_ms: Math.round(loadMs),
@@ -131,8 +200,9 @@ async function measure(dir: string, preload: readonly string[], onnx?: string): 
 
 if (process.env.EDGEBONE_MEASURE && process.argv[1] === fileURLToPath(import.meta.url)) {
   const [dir, ...preload] = process.argv.slice(2);
-  const onnx = process.env.EDGEBONE_MEASURE === "edge" ? undefined : process.env.EDGEBONE_MEASURE;
-  measure(dir, preload, onnx).then(
+  const what = process.env.EDGEBONE_MEASURE;
+  const stage = /^stage:(\d+)$/.exec(what);
+  (stage ? measureStage(dir, preload, Number(stage[1])) : measure(dir, preload, what === "edge" ? undefined : what)).then(
     (m) => process.stdout.write(JSON.stringify(m) + "\n"),
     (e: Error) => {
       process.stderr.write(`edge-measure: ${e.message}\n`);

@@ -11,6 +11,7 @@ import { embed, toBase64 } from "../embeddings.js";
 import { notFound } from "../errors.js";
 import { jsonBody } from "../http.js";
 import { Inference, modelRef } from "../inference.js";
+import { pipelineSummary } from "../pipeline.js";
 import { isPresetName, listPresets } from "../r2-preset-store.js";
 import { embeddingsBody } from "../schemas.js";
 
@@ -64,6 +65,7 @@ export function openAiRoutes(): Hono<AppEnv> {
         backend: where,
         footprint_bytes: footprint,
         edge_artifact: edge ? { plan: edge.plan, bytes: edge.total_bytes, measured: edge.measured ?? null } : null,
+        pipeline: edge?.pipeline ? pipelineSummary(edge.pipeline, c.env) : null,
         isolate_load_failure: services.loadFailure(preset),
         embedding: { pooling: defaults.pooling, normalize: defaults.normalize, prompts: defaults.prompts, default_prompt: defaults.defaultPrompt },
       },

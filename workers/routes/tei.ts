@@ -13,6 +13,7 @@ import { unprocessable } from "../errors.js";
 import { jsonBody } from "../http.js";
 import { Inference, modelRef, type ModelRef } from "../inference.js";
 import { checkInputCount, checkTexts, checkTokens } from "../limits.js";
+import { pipelineSummary } from "../pipeline.js";
 import { listPresets } from "../r2-preset-store.js";
 import { teiDecodeBody, teiEmbedAllBody, teiEmbedBody, teiTokenizeBody } from "../schemas.js";
 
@@ -35,7 +36,10 @@ export function teiRoutes(): Hono<AppEnv> {
   const tei = new Hono<AppEnv>();
   for (const path of ["/embed", "/embed_all", "/tokenize", "/decode"]) tei.use(path, requireTenant);
 
-  tei.get("/info", (c) => {
+  tei.get("/info", async (c) => {
+    // The default model's isolate pipeline, when it has one (no default model: null).
+    const model = await teiModel(c, undefined).catch(() => null);
+    const edge = model && (await c.var.services.placement(model.preset).catch(() => null))?.edge;
     const limits = c.var.services.limits;
     return c.json({
       model_id: "edgebone",
@@ -50,6 +54,7 @@ export function teiRoutes(): Hono<AppEnv> {
       loaded_presets: c.var.services.models.size,
       // onnxruntime-web's WebAssembly memory in this isolate (it grows with loaded models and never shrinks)
       isolate_wasm_memory_mb: +((c.var.services.options.runtime().memoryBytes?.() ?? 0) / (1024 * 1024)).toFixed(1),
+      pipeline: edge?.pipeline ? { preset: model!.preset, ...pipelineSummary(edge.pipeline, c.env) } : null,
     });
   });
 

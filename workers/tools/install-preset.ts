@@ -121,8 +121,9 @@ const USAGE = `usage: npm run -s preset:install -- <source> [--name <preset name
 or a local KerasHub / Hugging Face directory; it is downloaded (into the hubs' caches), converted into <dir>
 (default $EDGEBONE_PRESETS/<name>) and uploaded.
 --quantize: the edge artifact of an encoder (what the isolate runs), built into <dir>/edge/ unless it is there;
-auto (default) keeps the first of int8, mixed, int4 that meets the fidelity bars within the edge's isolate budget
-(else the preset runs on the runner pool); a named plan rebuilds with that plan; none skips it.`;
+auto (default) keeps the first of int8, mixed, int4 that meets the fidelity bars within the edge's isolate budget,
+else the first that meets the bars cut into a pipeline of isolates (else the preset runs on the runner pool); a named
+plan rebuilds with that plan (a pipeline when it does not fit one isolate); none skips it.`;
 
 /** The preset name a source installs as by default: the model's own name. */
 function defaultPresetName(source: string): string {
@@ -145,7 +146,8 @@ const WORKER_CODE = fileURLToPath(new URL("../app.ts", import.meta.url));
 /**
  * The edge artifact (shared/edge: the quantized form an isolate loads without building anything) of an encoder:
  * built into `<dir>/edge/` unless it is there already (or `plan` asks for another), measured against the target
- * edge's isolate budget. `auto` keeps the first plan that meets the fidelity bars within the budget, or none.
+ * edge's isolate budget. `auto` keeps the first plan that meets the fidelity bars within the budget, else a pipeline
+ * of isolates, or none.
  */
 async function ensureEdgeArtifact(dir: string, plan: string, budgetBytes: number, rebuild: boolean): Promise<EdgeManifest | null> {
   const existing = await readEdgeManifest(directoryFiles(dir));
@@ -221,6 +223,10 @@ function whereItRuns(backbone: Backbone, edge: EdgeManifest | null, budget: numb
   const { where, footprint } = placementFor(backbone, edge, budget);
   const sizes = `${edge?.measured ? "measured peak" : "estimated footprint"} ${formatBytes(footprint)}, isolate budget ${formatBytes(budget)}`;
   if (familyTraits(backbone.className).decoder) return "runs on the GPU runner pool (decoders always do)";
+  if (where === "pipeline") {
+    const plan = edge!.pipeline!;
+    return `runs on a pipeline of ${plan.stages.length} edge isolates (${edge!.plan} edge artifact; largest stage ${plan.basis === "measured" ? "measured" : "predicted"} at ${formatBytes(footprint)}, isolate budget ${formatBytes(budget)})`;
+  }
   return where === "isolate"
     ? `runs in the edge isolate${edge ? ` (${edge.plan} edge artifact, ${sizes})` : ` (float weights, ${sizes})`}`
     : `runs on the GPU runner pool (${sizes})`;
