@@ -424,10 +424,12 @@ describe("edge worker: routing to the GPU runner pool", () => {
     expect(bad.status).toBe(422);
   });
 
-  it("a DistilBERT over the isolate budget goes to the live runner, which answers 404 for a preset it cannot read", async () => {
+  it("a DistilBERT over the isolate budget goes to the live runner, which names what it cannot load (a record without weights)", async () => {
     const huge = await call("POST", "/v1/models/huge-distilbert/forward", { key: t.key, body: { token_ids: [[1]] } });
     expect(huge.headers.get("x-edgebone-backend")).toBe("runner");
-    expect(huge.status, JSON.stringify(huge.json)).toBe(404);
+    expect(huge.status, JSON.stringify(huge.json)).toBe(502);
+    expect(huge.json.error.code).toBe("corrupt_object");
+    expect(huge.json.error.message).toMatch(/huge-distilbert.*no model\.safetensors/);
   });
 });
 

@@ -47,7 +47,7 @@ describe("preset:install from a hub", () => {
   it("downloads, converts, uploads with progress and prints where the preset runs; /v1/embeddings and /embed use its defaults", async () => {
     const r = await install("hf://acme/tiny-e5");
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^installed preset tiny-e5 from hf:\/\/acme\/tiny-e5: 6 files, [\d.]+ KiB\nruns in the edge isolate \(int8 edge artifact, measured peak [\d.]+ MiB, isolate budget 128\.0 MiB\)\n$/);
+    expect(r.stdout).toMatch(/^installed preset tiny-e5 from hf:\/\/acme\/tiny-e5: 7 files, [\d.]+ KiB\nruns in the edge isolate \(int8 edge artifact, measured peak [\d.]+ MiB, isolate budget 128\.0 MiB\)\n$/);
     expect(r.stderr).toMatch(/int8: [\d.]+ MiB of files, pooled cosine 0\.99\d+/); // the edge artifact, checked against the float model
     expect(r.stderr).toMatch(/hf:\/\/acme\/tiny-e5 model-00002-of-00002\.safetensors: /); // download lines
     expect(r.stderr).toMatch(/upload tiny-e5 model\.safetensors: [\d.]+ KiB in /); // upload lines
