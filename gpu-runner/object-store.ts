@@ -204,7 +204,7 @@ export class EdgeStore extends StreamingStore {
   }
 }
 
-export async function readAll(body: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<Uint8Array> {
+async function readAll(body: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of body) {

@@ -39,7 +39,7 @@ function teiType(status: number): string {
   return "Validation";
 }
 
-export function errorBody(path: string, status: number, message: string, code: string, param: string | null = null): unknown {
+function errorBody(path: string, status: number, message: string, code: string, param: string | null = null): unknown {
   return path.startsWith("/v1/") || path === "/v1"
     ? { error: { message, type: openAiType(status), param, code } }
     : { error: message, error_type: teiType(status) };

@@ -32,7 +32,7 @@ export interface LimiterOptions {
 }
 
 /** Seconds a refused client is told to wait (`Retry-After`). */
-export const RETRY_AFTER_S = 1;
+const RETRY_AFTER_S = 1;
 const RETRY = { "retry-after": String(RETRY_AFTER_S) };
 /**
  * A ticket not polled for this long while other waiters were polling belongs to a request that is gone. If its

@@ -23,7 +23,7 @@ export interface RequestLimits {
 }
 
 /** Rows of one batch: a text cut into windows takes one row per window. */
-export const MAX_BATCH_ROWS = 64;
+const MAX_BATCH_ROWS = 64;
 
 export function requestLimits(env: Env): RequestLimits {
   return {

@@ -16,7 +16,7 @@ import { runnerSignatureCheck } from "./runner-signature.js";
 /** A heartbeat is a few hundred bytes. */
 const MAX_HEARTBEAT_BYTES = 4096;
 
-export const heartbeatTtlMs = (env: { RUNNER_HEARTBEAT_TTL_MS?: string }) => numberVar(env.RUNNER_HEARTBEAT_TTL_MS, 15_000);
+const heartbeatTtlMs = (env: { RUNNER_HEARTBEAT_TTL_MS?: string }) => numberVar(env.RUNNER_HEARTBEAT_TTL_MS, 15_000);
 
 export function runnerRegistry(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -10,7 +10,7 @@ export const limitsBody = z
     tokens_per_day: z.number().int().min(1).max(1e15).nullable().optional(),
   })
   .strict();
-export const intMatrix = z.array(z.array(z.number().int())).min(1);
+const intMatrix = z.array(z.array(z.number().int())).min(1);
 export const forwardBody = z
   .object({
     token_ids: intMatrix.optional(),
@@ -39,7 +39,7 @@ export const embeddingsBody = z
   })
   .strict();
 
-export const teiInputs = z.union([z.string(), z.array(z.string()).min(1)]);
+const teiInputs = z.union([z.string(), z.array(z.string()).min(1)]);
 export const teiModel = z.string().min(1).optional();
 export const teiEmbedBody = z
   .object({ inputs: teiInputs, normalize: z.boolean().optional(), truncate: z.boolean().optional(), dimensions: z.number().int().positive().optional(), prompt_name: z.string().min(1).optional(), model: teiModel })

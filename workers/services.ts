@@ -36,9 +36,9 @@ import { RunnerBackend } from "./runner-backend.js";
 
 export const MiB = 1024 * 1024;
 /** onnxruntime-web's WASM heap, the graph and the per-request activations, beyond the weights. */
-export const RUNTIME_OVERHEAD_BYTES = 24 * MiB;
+const RUNTIME_OVERHEAD_BYTES = 24 * MiB;
 /** How long a preset whose edge artifact failed to load is sent to the runner pool before the isolate tries again. */
-export const EDGE_RETRY_MS = 60_000;
+const EDGE_RETRY_MS = 60_000;
 
 export interface AppHooks {
   /** Runs after an adapter's bytes are in R2 and before its D1 row becomes ready (fault injection in tests). */
@@ -106,7 +106,7 @@ export function adapterBytes(adapter: LoraAdapter): number {
 }
 
 /** Text window of models without a position limit: KerasHub's CausalLMPreprocessor default `sequence_length`. */
-export const UNBOUNDED_WINDOW = 1024;
+const UNBOUNDED_WINDOW = 1024;
 
 export class Services {
   readonly store: R2PresetStore;

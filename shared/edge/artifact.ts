@@ -22,10 +22,10 @@ import { concatBytes } from "../weights/safetensors.js";
 
 export const EDGE_DIR = "edge/";
 export const EDGE_MANIFEST = `${EDGE_DIR}manifest.json`;
-export const EDGE_FORMAT = "edgebone-edge";
-export const EDGE_FORMAT_VERSION = 1;
+const EDGE_FORMAT = "edgebone-edge";
+const EDGE_FORMAT_VERSION = 1;
 /** Default weight bytes per stage: one base-size encoder block at int8. */
-export const DEFAULT_STAGE_BYTES = 8 * 2 ** 20;
+const DEFAULT_STAGE_BYTES = 8 * 2 ** 20;
 
 const fileRef = z.object({ file: z.string(), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 const range = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
@@ -42,7 +42,7 @@ const stageCost = {
   weights: z.array(z.string()),
 };
 
-export const pipelineSchema = z.object({
+const pipelineSchema = z.object({
   /** Peak isolate memory every stage must stay within. */
   budget_bytes: byteCount,
   /** Whether the stages' peaks were measured (each in a fresh process) or only predicted from sizes. */
@@ -61,7 +61,7 @@ export const pipelineSchema = z.object({
     .min(2),
 });
 
-export const edgeManifestSchema = z.object({
+const edgeManifestSchema = z.object({
   format: z.literal(EDGE_FORMAT),
   version: z.number().int(),
   /** The onnxruntime-web version the graphs were built for and measured on (contrib ops, ORT-internal loading). */

@@ -23,7 +23,7 @@ export const PIPELINE_BUDGET_BYTES = 128 * MiB;
 /** What an isolate holds besides a model: its code, the request's buffers. */
 export const ISOLATE_ALLOWANCE_BYTES = 16 * MiB;
 /** onnxruntime-web's WebAssembly memory before its first session. */
-export const ORT_BASE_BYTES = 16 * MiB;
+const ORT_BASE_BYTES = 16 * MiB;
 
 export interface PipelineCosts {
   allowanceBytes: number;

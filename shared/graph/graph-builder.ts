@@ -79,7 +79,7 @@ export interface GraphBuilderOptions {
 }
 
 /** ONNX opset of the default domain. 20 gives the Gelu op; ORT ≥ 1.17 (web and node) implements it. */
-export const OPSET = 20;
+const OPSET = 20;
 
 export class GraphBuilder {
   private nodes: onnxProto.onnx.INodeProto[] = [];

@@ -6,7 +6,7 @@ import type { Tensor } from "../tensor/tensor.js";
 import { float, int, ints, type DenseRole, type GraphBuilder } from "./graph-builder.js";
 
 /** Additive mask value used by Keras' masked softmax (finite, so fully-masked rows stay finite). */
-export const MASK_VALUE = -1e9;
+const MASK_VALUE = -1e9;
 
 /**
  * x·W (+ b). `kernel` is [in, out]. The graph's dense encoder (quantized weights, calibration probes) may emit it
@@ -54,7 +54,7 @@ export function gelu(g: GraphBuilder, x: string, approximate: "none" | "tanh"): 
 }
 
 /** Reshapes [B, T, heads·dim] to [B, T, heads, dim] (0 copies the dynamic dims). */
-export function splitHeads(g: GraphBuilder, x: string, heads: number, dim: number): string {
+function splitHeads(g: GraphBuilder, x: string, heads: number, dim: number): string {
   return g.op("Reshape", [x, g.constInt64([0, 0, heads, dim])]);
 }
 

@@ -32,7 +32,7 @@ function anyAdapter(g: GraphBuilder, adapterIds: string): string {
 }
 
 /** Δ [B, T, heads·hd] for input `x` [B, T, H]; `adapterIds` is the int32 [B] graph input. */
-export function loraDelta(g: GraphBuilder, x: string, target: LoraTarget, adapterIds: string): string {
+function loraDelta(g: GraphBuilder, x: string, target: LoraTarget, adapterIds: string): string {
   const { heads, headDim, inputDim } = target;
   const names = loraInputNames(target);
   // Ranks are per target (routing differs with the head count), so each gets its own symbolic dims.

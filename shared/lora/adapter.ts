@@ -77,7 +77,7 @@ export function initLora(targets: readonly LoraTarget[], rank: number, seed = 0,
 }
 
 /** Largest |scale| of an adapter: PEFT's lora_alpha / r is a small number; beyond this outputs overflow. */
-export const MAX_LORA_SCALE = 1024;
+const MAX_LORA_SCALE = 1024;
 
 /**
  * Checks an adapter against a backbone's targets: known projections, matching shapes, a rank that is the largest

@@ -9,7 +9,7 @@ import { quantizeBlocks, quantizeColumnsInt8, quantizeTable, quantizeTensorUint8
 
 const MS = "com.microsoft";
 /** Block size of int4 dense weights (MatMulNBits) and of quantized embedding rows. */
-export const DENSE_BLOCK = 32;
+const DENSE_BLOCK = 32;
 export const EMBEDDING_BLOCK = 32;
 
 /** Per input channel, the largest |activation| seen at each dense layer's input (by layer name). */

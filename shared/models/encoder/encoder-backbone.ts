@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { Backbone, type BackboneArgs, type GraphInputs, type GraphResult, type VariableSpec } from "../../backbone/backbone.js";
 import { parseConfig } from "../../backbone/config.js";
-import { int, type GraphBuilder } from "../../graph/graph-builder.js";
+import type { GraphBuilder } from "../../graph/graph-builder.js";
 import { additiveMask, attention, dense, embeddingLookup, gelu, keyPaddingMask, layerNorm, seqLength, splitLast } from "../../graph/layers.js";
 import { concatLast, reshape } from "../../tensor/ops.js";
 import type { Tensor } from "../../tensor/tensor.js";
@@ -16,7 +16,7 @@ import type { LoraTarget } from "../../lora/adapter.js";
 
 const positiveInt = z.number().int().positive();
 
-export const encoderConfigSchema = z
+const encoderConfigSchema = z
   .object({
     vocabularySize: positiveInt,
     numLayers: positiveInt,

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { Backbone, type BackboneArgs, type GraphInputs, type GraphResult, type VariableSpec } from "../../backbone/backbone.js";
 import { parseConfig } from "../../backbone/config.js";
-import { int, type GraphBuilder } from "../../graph/graph-builder.js";
+import type { GraphBuilder } from "../../graph/graph-builder.js";
 import { additiveMask, attention, dense, embeddingLookup, gelu, keyPaddingMask, rmsNorm, rotaryEmbedding, seqLength, splitLast } from "../../graph/layers.js";
 import { concatLast, onePlus, reshape, transpose } from "../../tensor/ops.js";
 import type { Tensor } from "../../tensor/tensor.js";
