@@ -183,6 +183,10 @@ describe("install", () => {
       expect(plan.stages.map((s) => s.kind)).toContain("embedding");
       for (const s of plan.stages) expect(s.measured_bytes).toBeLessThanOrEqual(budget);
       expect(lines.join("\n")).toMatch(/stage 0 \(token rows 0-\d+\): measured [\d.]+ MiB, predicted [\d.]+ MiB/);
+      // a plan whose stages measured well under their predictions is re-planned tighter; never more isolates
+      const first = Number(/pipeline of (\d+) isolates/.exec(lines.join("\n"))![1]);
+      expect(plan.stages.length).toBeLessThanOrEqual(first);
+      expect(lines.join("\n")).toContain(`kept the pipeline of ${plan.stages.length} isolates`);
       expect((await readEdgeManifest(directoryFiles(presetDir)))!.pipeline).toEqual(plan);
     } finally {
       rmSync(presetDir, { recursive: true, force: true });

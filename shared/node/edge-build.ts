@@ -134,17 +134,24 @@ export async function writeEdgeArtifact(backbone: Backbone, dir: string, options
 
 /** Re-plans after a measurement this many times at most before giving up on a pipeline. */
 const PIPELINE_ATTEMPTS = 3;
+/** Measured peaks under this share of their predictions: the predictions were generous, try a tighter plan. */
+const GENEROUS = 0.9;
+/** Headroom on measured ratios when re-planning. */
+const MARGIN = 1.03;
 
 /**
  * Cuts the artifact in `dir` (manifest `manifest`) into a pipeline of isolates and writes the manifest with it: the
  * stages are cut from sizes, then each is measured in a fresh process (as its Durable Object holds it, the worker's
- * code preloaded); a kind of stage measured over its prediction is re-planned with the measured ratio. Returns
- * the manifest, or null (the manifest removed) when no pipeline fits.
+ * code preloaded). A kind of stage measured over the budget is re-planned with the measured ratio; a plan whose
+ * stages all measured well under their predictions is re-planned tighter the same way, and the tighter plan is kept
+ * when it needs fewer isolates and measures within the budget too. Returns the manifest, or null (the manifest
+ * removed) when no pipeline fits.
  */
 async function writePipeline(backbone: EncoderBackbone, dir: string, manifest: EdgeManifest, budget: number, options: WriteEdgeOptions): Promise<EdgeManifest | null> {
   const log = options.log ?? (() => {});
   const files = directoryFiles(dir);
   const costs: PipelineCosts = { ...DEFAULT_COSTS, correction: { ...DEFAULT_COSTS.correction }, activationBytes: rowActivationBytes(backbone.config, backbone.maxSequenceLength) };
+  let best: EdgeManifest | null = null;
   for (let attempt = 1; attempt <= PIPELINE_ATTEMPTS; attempt++) {
     let plan: PipelinePlan;
     try {
@@ -154,6 +161,7 @@ async function writePipeline(backbone: EncoderBackbone, dir: string, manifest: E
       log(`no pipeline of isolates: ${e.message}`);
       break;
     }
+    if (best && plan.stages.length >= best.pipeline!.stages.length) break; // not tighter
     const count = (kind: string) => plan.stages.filter((s) => s.kind === kind).length;
     log(`pipeline of ${plan.stages.length} isolates: token-table shards ${count("embedding")}, block stages ${count("blocks")} (predicted peaks ≤ ${mib(Math.max(...plan.stages.map((s) => s.estimated_bytes)))})`);
     await files.write(EDGE_MANIFEST, json({ ...manifest, pipeline: plan }));
@@ -162,18 +170,22 @@ async function writePipeline(backbone: EncoderBackbone, dir: string, manifest: E
       stage.measured_bytes = (await measurePipelineStage(dir, k, options.preload)).peak_bytes;
       log(`  ${describeStage(plan, k)}: measured ${mib(stage.measured_bytes)}, predicted ${mib(stage.estimated_bytes)}`);
     }
-    const measured: PipelinePlan = { ...plan, basis: "measured" };
     const over = plan.stages.filter((s) => s.measured_bytes! > budget);
-    if (!over.length) {
-      const kept = { ...manifest, pipeline: measured };
-      await files.write(EDGE_MANIFEST, json(kept));
-      return kept;
-    }
+    const ratios = { embedding: [] as number[], blocks: [] as number[] };
+    for (const s of plan.stages) ratios[s.kind].push(s.measured_bytes! / s.estimated_bytes);
+    if (!over.length) best = { ...manifest, pipeline: { ...plan, basis: "measured" } };
+    const generous = !over.length && Math.max(...ratios.embedding, ...ratios.blocks) < GENEROUS;
+    if (!over.length && !generous) break;
+    // Re-plan with the measured ratios: looser after a stage over the budget, tighter after generous predictions.
     for (const kind of ["embedding", "blocks"] as const) {
-      const ratios = plan.stages.filter((s) => s.kind === kind).map((s) => s.measured_bytes! / s.estimated_bytes);
-      if (ratios.length) costs.correction[kind] = Math.max(costs.correction[kind], costs.correction[kind] * Math.max(...ratios));
+      if (ratios[kind].length) costs.correction[kind] *= over.length ? Math.max(1, Math.max(...ratios[kind]) * MARGIN) : Math.max(...ratios[kind]) * MARGIN;
     }
-    log(`${over.length} stage(s) measured over the ${mib(budget)} budget: re-planning with the measured ratios`);
+    log(over.length ? `${over.length} stage(s) measured over the ${mib(budget)} budget: re-planning with the measured ratios` : "every stage measured well under its prediction: trying a tighter plan with the measured ratios");
+  }
+  if (best) {
+    await files.write(EDGE_MANIFEST, json(best));
+    log(`kept the pipeline of ${best.pipeline!.stages.length} isolates`);
+    return best;
   }
   await rm(join(dir, EDGE_DIR), { recursive: true, force: true });
   return null;
