@@ -142,10 +142,10 @@ const MARGIN = 1.03;
 /**
  * Cuts the artifact in `dir` (manifest `manifest`) into a pipeline of isolates and writes the manifest with it: the
  * stages are cut from sizes, then each is measured in a fresh process (as its Durable Object holds it, the worker's
- * code preloaded). A kind of stage measured over the budget is re-planned with the measured ratio; a plan whose
- * stages all measured well under their predictions is re-planned tighter the same way, and the tighter plan is kept
- * when it needs fewer isolates and measures within the budget too. Returns the manifest, or null (the manifest
- * removed) when no pipeline fits.
+ * code preloaded). A stage measured over the budget re-plans with the measured ratios; a kind of stage (token-table
+ * shards, block runs) that all measured well under their predictions is re-planned tighter the same way, and the
+ * tighter plan is kept when it needs fewer isolates and measures within the budget too. Returns the manifest, or
+ * null (the manifest removed) when no pipeline fits.
  */
 async function writePipeline(backbone: EncoderBackbone, dir: string, manifest: EdgeManifest, budget: number, options: WriteEdgeOptions): Promise<EdgeManifest | null> {
   const log = options.log ?? (() => {});
@@ -174,11 +174,14 @@ async function writePipeline(backbone: EncoderBackbone, dir: string, manifest: E
     const ratios = { embedding: [] as number[], blocks: [] as number[] };
     for (const s of plan.stages) ratios[s.kind].push(s.measured_bytes! / s.estimated_bytes);
     if (!over.length) best = { ...manifest, pipeline: { ...plan, basis: "measured" } };
-    const generous = !over.length && Math.max(...ratios.embedding, ...ratios.blocks) < GENEROUS;
-    if (!over.length && !generous) break;
-    // Re-plan with the measured ratios: looser after a stage over the budget, tighter after generous predictions.
+    const worst = (kind: "embedding" | "blocks") => (ratios[kind].length ? Math.max(...ratios[kind]) : 1);
+    const generous = (["embedding", "blocks"] as const).filter((kind) => worst(kind) < GENEROUS);
+    if (!over.length && !generous.length) break;
+    // Re-plan with the measured ratios: looser after a stage over the budget, tighter for a kind of stage whose
+    // predictions were all generous.
     for (const kind of ["embedding", "blocks"] as const) {
-      if (ratios[kind].length) costs.correction[kind] *= over.length ? Math.max(1, Math.max(...ratios[kind]) * MARGIN) : Math.max(...ratios[kind]) * MARGIN;
+      if (over.length) costs.correction[kind] *= Math.max(1, worst(kind) * MARGIN);
+      else if (generous.includes(kind)) costs.correction[kind] *= worst(kind) * MARGIN;
     }
     log(over.length ? `${over.length} stage(s) measured over the ${mib(budget)} budget: re-planning with the measured ratios` : "every stage measured well under its prediction: trying a tighter plan with the measured ratios");
   }
