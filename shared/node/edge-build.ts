@@ -183,7 +183,7 @@ async function writePipeline(backbone: EncoderBackbone, dir: string, manifest: E
       if (over.length) costs.correction[kind] *= Math.max(1, worst(kind) * MARGIN);
       else if (generous.includes(kind)) costs.correction[kind] *= worst(kind) * MARGIN;
     }
-    log(over.length ? `${over.length} stage(s) measured over the ${mib(budget)} budget: re-planning with the measured ratios` : "every stage measured well under its prediction: trying a tighter plan with the measured ratios");
+    log(over.length ? `${over.length} stage(s) measured over the ${mib(budget)} budget: re-planning with the measured ratios` : `${generous.join(" and ")} stages measured well under their predictions: trying a tighter plan with the measured ratios`);
   }
   if (best) {
     await files.write(EDGE_MANIFEST, json(best));
