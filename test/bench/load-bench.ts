@@ -7,14 +7,12 @@
  * burst after another for the duration. Valid requests may only get 200 or 429, invalid ones only a 4xx, and every
  * request must be answered within the per-request timeout (no hang); wrangler dev's own proxy 503s are counted apart.
  * Prints the per-status counts, p50/p99 latency,
- * and the isolate's health at the end (/health, /info, a last embedding, workerd's resident memory, the isolate's JS heap
- * after a full GC before and after the load and after the largest allowed inputs); exits non-zero
+ * and the isolate's health at the end (/health, /info, a last embedding, workerd's resident memory); exits non-zero
  * on any violation. A benchmark, not a CI test.
  */
 import { execSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { isolateHeap } from "../helpers/isolate-heap.js";
 import { DEMO_ENCODER, startWranglerPlatform, type WranglerPlatform } from "../helpers/wrangler-dev.js";
 
 const { values } = parseArgs({
@@ -108,7 +106,6 @@ try {
   const warm = await once(platform, VALID[0]);
   if (warm.status !== 200) throw new Error(`warm-up request: ${warm.status} ${warm.detail ?? ""}`);
   const rssStart = workerdRssMiB();
-  const heapStart = await isolateHeap(platform.inspectorPort);
   console.log(`wrangler dev on ${platform.url.href}; bursts of ${burst} (${invalidPerBurst} invalid) for ${durationMs / 1000} s, ${timeoutMs / 1000} s per-request timeout; workerd RSS ${rssStart.toFixed(0)} MiB`);
   const results: Result[] = [];
   const start = performance.now();
@@ -146,19 +143,6 @@ try {
   const rssEnd = workerdRssMiB();
   await new Promise((r) => setTimeout(r, idleMs));
   const rssIdle = workerdRssMiB();
-  const heapEnd = await isolateHeap(platform.inspectorPort);
-  // then the largest inputs the limits let through (255,992 characters, one word of 128,000): tokenized, then refused
-  // as longer than the model's window (422), five times; the heap must come back to where it was
-  const oversized = json(platform.key, { model: DEMO_ENCODER, input: ["a".repeat(128_000), "hello world ".repeat(10_666)] });
-  const oversizedStatuses = [];
-  for (let i = 0; i < 5; i++) oversizedStatuses.push((await fetch(new URL("/v1/embeddings", platform.url), oversized)).status);
-  const heapOversized = await isolateHeap(platform.inspectorPort);
-  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-  console.log(
-    `the isolate's JS heap after a full GC (its inspector): ${mib(heapStart.used)} MiB before the load, ${mib(heapEnd.used)} MiB after it and ${idleMs / 1000} s idle, ` +
-      `${mib(heapOversized.used)} MiB after 5 of the largest allowed requests (statuses ${[...new Set(oversizedStatuses)].join(", ")}): ` +
-      `${((100 * (heapOversized.used - heapStart.used)) / heapStart.used).toFixed(1)}% from the start`,
-  );
   console.log(
     `at the end: /health ${health.status} ${await health.text()}; a last embedding ${last.status}; the isolate's /metrics counts ${counted} requests (${results.length + 3} sent); /info isolate_wasm_memory_mb ${info.isolate_wasm_memory_mb}; ` +
       `workerd RSS ${rssStart.toFixed(0)} MiB before, ${rssEnd.toFixed(0)} MiB after the load, ${rssIdle.toFixed(0)} MiB after ${idleMs / 1000} s idle`,

@@ -58,9 +58,9 @@ export async function edgeWorker(bindings: Record<string, string> = {}) {
   };
 }
 
-/** The production worker on a loopback port, migrations applied. */
-export async function startEdge(bindings: Record<string, string>): Promise<EdgePlatform> {
-  const mf = new Miniflare({ ...(await edgeWorker(bindings)), host: "127.0.0.1", port: 0 });
+/** The production worker on a loopback port, migrations applied; `inspectorPort`: workerd's inspector there. */
+export async function startEdge(bindings: Record<string, string>, inspectorPort?: number): Promise<EdgePlatform> {
+  const mf = new Miniflare({ ...(await edgeWorker(bindings)), host: "127.0.0.1", port: 0, ...(inspectorPort ? { inspectorPort } : {}) });
   const url = await mf.ready;
   await applyMigrations(mf);
   const bucket = (await mf.getR2Bucket("BUCKET")) as unknown as R2BucketLike;

@@ -37,14 +37,16 @@ export interface FuzzTarget {
   key: string;
   otherKey: string;
   revokedKey: string;
+  /** workerd's inspector, when asked for (test/helpers/isolate-heap.ts). */
+  inspectorPort?: number;
   dispose(): Promise<void>;
 }
 
 /** The production bundle on a loopback port with the demo presets, two tenants, a revoked key and an adapter. */
-export async function startFuzzTarget(): Promise<FuzzTarget> {
+export async function startFuzzTarget(inspectorPort?: number): Promise<FuzzTarget> {
   const dir = mkdtempSync(join(tmpdir(), "edgebone-fuzz-"));
   // a runner pool that is down: Gemma requests get 503 with the reason
-  const edge: EdgePlatform = await startEdge({ ADMIN_TOKEN: ADMIN, TEI_DEFAULT_PRESET: ENCODER, RUNNER_URLS: `http://127.0.0.1:${await freePort()}`, RUNNER_SIGNING_KEY: "s".repeat(32) });
+  const edge: EdgePlatform = await startEdge({ ADMIN_TOKEN: ADMIN, TEI_DEFAULT_PRESET: ENCODER, RUNNER_URLS: `http://127.0.0.1:${await freePort()}`, RUNNER_SIGNING_KEY: "s".repeat(32) }, inspectorPort);
   try {
     const encoderDir = join(dir, ENCODER);
     await Promise.all([writeDemoEncoder(encoderDir), writeDemoGemma(join(dir, GEMMA))]);
@@ -63,6 +65,7 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
       key,
       otherKey,
       revokedKey: revoked.key,
+      inspectorPort,
       dispose: async () => {
         await edge.dispose();
         rmSync(dir, { recursive: true, force: true });

@@ -17,8 +17,6 @@ export const DEMO_ENCODER = "demo-encoder";
 
 export interface WranglerPlatform {
   url: URL;
-  /** wrangler dev's inspector (test/helpers/isolate-heap.ts reads the isolate's heap through it). */
-  inspectorPort: number;
   /** The demo tenant's API key. */
   key: string;
   /** What wrangler and workerd printed so far. */
@@ -42,8 +40,7 @@ export async function startWranglerPlatform(vars: Record<string, string> = {}, r
     const presetDir = join(dir, "presets", DEMO_ENCODER);
     await Promise.all([applyLocalMigrations(groups, join(dir, "state")), writeDemoEncoder(presetDir)]);
     const port = await freePort();
-    const inspectorPort = await freePort();
-    const child = startWranglerDev(groups, { port, inspectorPort, persistTo: join(dir, "state"), vars: { ADMIN_TOKEN: adminToken, ...vars } });
+    const child = startWranglerDev(groups, { port, inspectorPort: await freePort(), persistTo: join(dir, "state"), vars: { ADMIN_TOKEN: adminToken, ...vars } });
     child.stdout!.on("data", (d) => (output += d));
     child.stderr!.on("data", (d) => (output += d));
     const url = new URL(`http://127.0.0.1:${port}/`);
@@ -59,7 +56,7 @@ export async function startWranglerPlatform(vars: Record<string, string> = {}, r
       await installPreset({ dir: extraDir, name, url: url.href, token: adminToken });
     }
     const { key } = await tenantWithKey(url, adminToken, "demo");
-    return { url, inspectorPort, key, logs: () => output, stop };
+    return { url, key, logs: () => output, stop };
   } catch (e) {
     await stop();
     throw e;
