@@ -297,7 +297,9 @@ export class FakeHub {
         body = Buffer.from(body);
         body[fault.at - start] ^= 0xff;
       } else if (fault.kind === "cut" && fault.at > start) {
-        res.write(body.subarray(0, fault.at - start), () => res.destroy());
+        // The connection dies a while after the bytes went out, as a real cut does: a body stream that errors drops
+        // the chunks its reader has not taken yet (WHATWG streams), so an immediate cut could lose them all
+        res.write(body.subarray(0, fault.at - start), () => setTimeout(() => res.destroy(), 250));
         return;
       }
     }
