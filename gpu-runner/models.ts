@@ -11,10 +11,10 @@
  */
 import { readFile } from "node:fs/promises";
 import {
-  Backbone,
-  BackboneSession,
   loraSafetensorsFormat,
   validateAdapter,
+  type Backbone,
+  type BackboneSession,
   type FloatDType,
   type LoraAdapter,
   type OnnxRuntime,

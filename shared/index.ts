@@ -59,9 +59,10 @@ export { EdgeEmbedding, EdgeMemoryError, EdgeModel, readEdgeManifest, type EdgeF
 export {
   DEFAULT_COSTS,
   ISOLATE_ALLOWANCE_BYTES,
-  PIPELINE_BUDGET_BYTES,
+  ISOLATE_BUDGET_BYTES,
   PipelinePlanError,
   describeStage,
+  formatMiB,
   pipelineLayout,
   planPipeline,
   rowActivationBytes,

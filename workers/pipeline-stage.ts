@@ -18,6 +18,7 @@ import {
   EdgeModel,
   ISOLATE_ALLOWANCE_BYTES,
   describeStage,
+  formatMiB,
   readEdgeManifest,
   stagePeak,
   type LoraAdapter,
@@ -48,8 +49,6 @@ type Part = { kind: "embedding"; table: EdgeEmbedding } | { kind: "blocks"; mode
 
 /** Bytes of token rows held by the stages of this isolate (they may share it: see the module comment). */
 let heldRows = 0;
-
-const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
 
 export function pipelineStageClass(runtime: () => OnnxRuntime) {
   return class PipelineStage extends DurableObject<Env> implements PipelineStageRpc {
@@ -100,8 +99,8 @@ export function pipelineStageClass(runtime: () => OnnxRuntime) {
       const need = stagePeak(stage);
       if (wasm + heldRows + need > budget) {
         throw new Error(
-          `${describeStage(plan, k)} of ${preset} needs ${mib(need)}, and this isolate already holds ${mib(wasm)} of onnxruntime memory and ${mib(heldRows)} of other stages' token rows: ` +
-            `over the ${mib(budget)} budget (Durable Objects of one class may share an isolate)`,
+          `${describeStage(plan, k)} of ${preset} needs ${formatMiB(need)}, and this isolate already holds ${formatMiB(wasm)} of onnxruntime memory and ${formatMiB(heldRows)} of other stages' token rows: ` +
+            `over the ${formatMiB(budget)} budget (Durable Objects of one class may share an isolate)`,
         );
       }
       if (stage.kind === "embedding") {

@@ -18,12 +18,15 @@ import type { EdgeManifest, PipelinePlan, PipelineStageEntry } from "./artifact.
 
 const MiB = 2 ** 20;
 
-/** The default per-isolate budget: a Worker's 128 MB. */
-export const PIPELINE_BUDGET_BYTES = 128 * MiB;
+/** The default isolate budget of edge artifacts and pipeline stages: a Worker's 128 MB. */
+export const ISOLATE_BUDGET_BYTES = 128 * MiB;
 /** What an isolate holds besides a model: its code, the request's buffers. */
 export const ISOLATE_ALLOWANCE_BYTES = 16 * MiB;
 /** onnxruntime-web's WebAssembly memory before its first session. */
 const ORT_BASE_BYTES = 16 * MiB;
+
+/** "12.3 MiB", for logs and errors. */
+export const formatMiB = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
 
 export interface PipelineCosts {
   allowanceBytes: number;
@@ -61,13 +64,12 @@ export class PipelinePlanError extends Error {
 export async function planPipeline(manifest: EdgeManifest, budgetBytes: number, costs: PipelineCosts): Promise<PipelinePlan> {
   const table = manifest.embedding;
   if (!table) throw new PipelinePlanError("a pipeline needs the token table looked up in JavaScript (an int8 or int4 embedding): this artifact gathers it inside stage 0");
-  const mib = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
 
   // Embedding shards: equal row ranges, as few as fit.
   const rowBytes = (table.codes[1] + table.scales[1] + table.zero_points[1]) / table.rows;
   const shardCost = (rows: number) => Math.ceil((table.column_scales[1] + rows * rowBytes + costs.allowanceBytes) * costs.correction.embedding);
   const rowsPerShard = Math.floor((budgetBytes / costs.correction.embedding - costs.allowanceBytes - table.column_scales[1]) / rowBytes);
-  if (rowsPerShard < 1) throw new PipelinePlanError(`one token-table row does not fit the ${mib(budgetBytes)} budget beside the isolate's ${mib(costs.allowanceBytes)}`);
+  if (rowsPerShard < 1) throw new PipelinePlanError(`one token-table row does not fit the ${formatMiB(budgetBytes)} budget beside the isolate's ${formatMiB(costs.allowanceBytes)}`);
   const shardCount = Math.ceil(table.rows / rowsPerShard);
   const shards: PipelineStageEntry[] = Array.from({ length: shardCount }, (_, k) => {
     const rows: [number, number] = [Math.floor((k * table.rows) / shardCount), Math.floor(((k + 1) * table.rows) / shardCount)];
@@ -96,7 +98,7 @@ export async function planPipeline(manifest: EdgeManifest, budgetBytes: number, 
   const fewest = cut(budgetBytes);
   if (!fewest) {
     const worst = files.findIndex((_, k) => runCost(k, k + 1) > budgetBytes);
-    throw new PipelinePlanError(`artifact stage ${worst} alone needs ${mib(runCost(worst, worst + 1))}, over the ${mib(budgetBytes)} budget: rebuild the artifact with smaller stages`);
+    throw new PipelinePlanError(`artifact stage ${worst} alone needs ${formatMiB(runCost(worst, worst + 1))}, over the ${formatMiB(budgetBytes)} budget: rebuild the artifact with smaller stages`);
   }
   let [lo, hi] = [0, budgetBytes];
   while (hi - lo > 4096) {

@@ -13,6 +13,7 @@ import {
   EDGE_MANIFEST,
   EdgeModel,
   FIDELITY_BARS,
+  ISOLATE_BUDGET_BYTES,
   NoTokenizerError,
   ORT_WEB_VERSION,
   Preprocessor,
@@ -20,6 +21,7 @@ import {
   calibrate,
   calibrationBatches,
   fidelity,
+  formatMiB,
   meetsBars,
   parsePlan,
   PipelinePlanError,
@@ -43,7 +45,6 @@ import { nodeRuntime, wasmRuntime } from "./runtimes.js";
 
 /** Plans `auto` tries, best first: int8 speed, then smaller mixed and int4 plans. */
 const AUTO_PLANS = ["int8", "mixed", "int4"] as const;
-const DEFAULT_BUDGET_BYTES = 128 * 2 ** 20;
 
 export interface EdgeBuildReport {
   plan: string;
@@ -74,7 +75,7 @@ export interface WriteEdgeOptions {
 export async function writeEdgeArtifact(backbone: Backbone, dir: string, options: WriteEdgeOptions = {}): Promise<{ manifest: EdgeManifest | null; reports: EdgeBuildReport[] }> {
   if (!supportsEdgeArtifact(backbone)) throw new Error(`${backbone.className} has no edge artifact: only encoders run in the isolate`);
   const log = options.log ?? (() => {});
-  const budget = options.budgetBytes ?? DEFAULT_BUDGET_BYTES;
+  const budget = options.budgetBytes ?? ISOLATE_BUDGET_BYTES;
   const auto = (options.plan ?? "auto") === "auto";
   const plans = auto ? [...AUTO_PLANS] : [options.plan!];
   const files = directoryFiles(dir);
@@ -104,12 +105,12 @@ export async function writeEdgeArtifact(backbone: Backbone, dir: string, options
     const tooBig = artifact.manifest.total_bytes > budget;
     const measured = options.measure === false || tooBig ? null : await measureEdgeArtifact(dir, options.preload);
     const peak = measured ? Math.max(measured.peak_bytes["1x128"], measured.peak_bytes["2x128"]) : null;
-    const overBudget = tooBig ? `its files (${mib(artifact.manifest.total_bytes)}) alone exceed the ${mib(budget)} budget` : peak !== null && peak > budget ? `peak isolate memory ${mib(peak)} over the ${mib(budget)} budget` : null;
+    const overBudget = tooBig ? `its files (${formatMiB(artifact.manifest.total_bytes)}) alone exceed the ${formatMiB(budget)} budget` : peak !== null && peak > budget ? `peak isolate memory ${formatMiB(peak)} over the ${formatMiB(budget)} budget` : null;
     const rejected = !meetsBars(f) ? `fidelity below the bars (pooled ${f.minPooled.toFixed(5)} < ${FIDELITY_BARS.pooled} or token ${f.minToken.toFixed(5)} < ${FIDELITY_BARS.token})` : overBudget;
     reports.push({ plan: name, fidelity: f, measured, rejected });
     log(
-      `${name}: ${mib(artifact.manifest.total_bytes)} of files, pooled cosine ${f.minPooled.toFixed(5)}, token cosine ≥ ${f.minToken.toFixed(5)}` +
-        (measured ? `, peak ${mib(peak!)}, ${measured.tokens_per_second["1x128"]} tokens/s (1×128, WASM)` : "") +
+      `${name}: ${formatMiB(artifact.manifest.total_bytes)} of files, pooled cosine ${f.minPooled.toFixed(5)}, token cosine ≥ ${f.minToken.toFixed(5)}` +
+        (measured ? `, peak ${formatMiB(peak!)}, ${measured.tokens_per_second["1x128"]} tokens/s (1×128, WASM)` : "") +
         (rejected ? ` — ${auto ? "rejected" : overBudget && options.pipeline !== false ? "over one isolate" : "warning"}: ${rejected}` : ""),
     );
     if (auto && rejected) continue;
@@ -163,12 +164,12 @@ async function writePipeline(backbone: EncoderBackbone, dir: string, manifest: E
     }
     if (best && plan.stages.length >= best.pipeline!.stages.length) break; // not tighter
     const count = (kind: string) => plan.stages.filter((s) => s.kind === kind).length;
-    log(`pipeline of ${plan.stages.length} isolates: token-table shards ${count("embedding")}, block stages ${count("blocks")} (predicted peaks ≤ ${mib(Math.max(...plan.stages.map((s) => s.estimated_bytes)))})`);
+    log(`pipeline of ${plan.stages.length} isolates: token-table shards ${count("embedding")}, block stages ${count("blocks")} (predicted peaks ≤ ${formatMiB(Math.max(...plan.stages.map((s) => s.estimated_bytes)))})`);
     await files.write(EDGE_MANIFEST, json({ ...manifest, pipeline: plan }));
     if (options.measure === false) return { ...manifest, pipeline: plan };
     for (const [k, stage] of plan.stages.entries()) {
       stage.measured_bytes = (await measurePipelineStage(dir, k, options.preload)).peak_bytes;
-      log(`  ${describeStage(plan, k)}: measured ${mib(stage.measured_bytes)}, predicted ${mib(stage.estimated_bytes)}`);
+      log(`  ${describeStage(plan, k)}: measured ${formatMiB(stage.measured_bytes)}, predicted ${formatMiB(stage.estimated_bytes)}`);
     }
     const over = plan.stages.filter((s) => s.measured_bytes! > budget);
     const ratios = { embedding: [] as number[], blocks: [] as number[] };
@@ -183,7 +184,7 @@ async function writePipeline(backbone: EncoderBackbone, dir: string, manifest: E
       if (over.length) costs.correction[kind] *= Math.max(1, worst(kind) * MARGIN);
       else if (generous.includes(kind)) costs.correction[kind] *= worst(kind) * MARGIN;
     }
-    log(over.length ? `${over.length} stage(s) measured over the ${mib(budget)} budget: re-planning with the measured ratios` : `${generous.join(" and ")} stages measured well under their predictions: trying a tighter plan with the measured ratios`);
+    log(over.length ? `${over.length} stage(s) measured over the ${formatMiB(budget)} budget: re-planning with the measured ratios` : `${generous.join(" and ")} stages measured well under their predictions: trying a tighter plan with the measured ratios`);
   }
   if (best) {
     await files.write(EDGE_MANIFEST, json(best));
@@ -225,4 +226,3 @@ function toManifestMeasurement(m: EdgeMeasurement): NonNullable<EdgeManifest["me
 }
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;

@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Backbone, EDGE_MANIFEST, EdgeModel, describeStage, directoryFiles, fidelity, nodeRuntime, readEdgeManifest, sampleBatch, toFloat32, wasmRuntime, type TokenBatch } from "../../shared/node/index.js";
+import { Backbone, EDGE_MANIFEST, EdgeModel, ISOLATE_BUDGET_BYTES, describeStage, directoryFiles, fidelity, nodeRuntime, readEdgeManifest, sampleBatch, toFloat32, wasmRuntime, type TokenBatch } from "../../shared/node/index.js";
 import { camelKeys } from "../../shared/backbone/config.js";
 import { classByName } from "../../shared/backbone/registry.js";
 import type { EncoderBackbone } from "../../shared/models/encoder/encoder-backbone.js";
@@ -39,7 +39,6 @@ const { values } = parseArgs({
 });
 const REQUESTS = Number(values.requests);
 const WORKER = fileURLToPath(new URL("../../workers/app.ts", import.meta.url));
-const BUDGET = 128 * 2 ** 20;
 const log = (msg: string) => console.error(`[bench:pipeline] ${msg}`);
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -118,7 +117,7 @@ try {
       const t0 = performance.now();
       // int8, as `preset:install --quantize int8` builds it (auto ends there too for these models, after trying
       // mixed and int4, none of which fits one isolate either)
-      const built = await writeEdgeArtifact(backbone, dir, { plan: "int8", budgetBytes: BUDGET, preload: [WORKER], log });
+      const built = await writeEdgeArtifact(backbone, dir, { plan: "int8", budgetBytes: ISOLATE_BUDGET_BYTES, preload: [WORKER], log });
       manifest = built.manifest;
       if (!manifest?.pipeline) throw new Error(`${preset}: no pipeline plan (${built.reports.map((r) => `${r.plan}: ${r.rejected}`).join("; ")})`);
       log(`${preset}: install-time build, checks and measurements took ${((performance.now() - t0) / 1000).toFixed(0)} s`);
