@@ -10,11 +10,13 @@ import {
   EdgeArtifactError,
   EdgeMemoryError,
   EdgeModel,
+  FIDELITY_BARS,
   MemoryPresetStore,
   QuantizedWeights,
   buildEdgeArtifact,
   calibrate,
   calibrationBatches,
+  fidelity,
   initLora,
   parsePlan,
   toFloat32,
@@ -24,7 +26,7 @@ import {
   type EdgeArtifact,
   type PresetFiles,
 } from "../shared/node/index.js";
-import { fidelityBatch, smallEncoder } from "./helpers/quant-models.js";
+import { fidelityBatch, smallEncoder, withOutliers } from "./helpers/quant-models.js";
 
 const wasm = wasmRuntime();
 const ORT = "1.30.0";
@@ -47,8 +49,9 @@ describe("edge artifacts", () => {
 
   it.each(["js", "graph"] as const)("staged (%s token lookup) equals the single quantized graph of the same plan", async (lookup) => {
     const calibration = await calibrate(backbone, nodeRuntime({ threads: 1 }), calibrationBatches(backbone, null, 8, 32));
-    // ~1 block per stage: several sessions chained
-    const artifact = await buildEdgeArtifact(backbone, { plan, calibration, lookup, stageBytes: 300_000, onnxruntimeWeb: ORT });
+    // ~1 block per stage: several sessions chained; the JavaScript table in GatherBlockQuantized's blocks of 32
+    // (its default is one scale per row) so that both read the same values.
+    const artifact = await buildEdgeArtifact(backbone, { plan, calibration, lookup, tableBlock: 32, stageBytes: 300_000, onnxruntimeWeb: ORT });
     expect(artifact.manifest.stages.length).toBeGreaterThanOrEqual(3);
     expect(artifact.manifest.embedding !== null).toBe(lookup === "js");
     const model = await EdgeModel.load(await store(artifact), backbone, wasm);
@@ -66,6 +69,23 @@ describe("edge artifacts", () => {
       expect(staged.subarray((b * T + length) * H, (b + 1) * T * H).every((v) => v === 0)).toBe(true);
     }
     await model.release();
+  });
+
+  it("the int8 artifact as shipped (one scale per token-table row) meets the fidelity bars, outlier channels included", async () => {
+    const { batch, realText } = await fidelityBatch(30522);
+    for (const [label, model] of [["plain", smallEncoder("roberta")], ["outliers", withOutliers(smallEncoder("roberta"))]] as const) {
+      const calibration = await calibrate(model, nodeRuntime({ threads: 1 }), calibrationBatches(model, null, 16, 48));
+      const artifact = await buildEdgeArtifact(model, { plan, calibration, onnxruntimeWeb: ORT });
+      expect(artifact.manifest.embedding).toMatchObject({ bits: 8, block_size: model.hiddenDim });
+      const graph = new TextDecoder().decode(artifact.files.get(artifact.manifest.stages[0].graph.file)![0]);
+      expect(graph).toContain("FastGelu"); // the tanh GELU of quantized feed-forwards, within the same bars
+      const edge = await EdgeModel.load(await store(artifact), model, wasm);
+      const reference = await model.createSession(wasm);
+      const f = fidelity(toFloat32((await reference.forward(batch)).sequenceOutput), toFloat32((await edge.forward(batch)).sequenceOutput), batch.paddingMask, batch.batchSize);
+      expect(f.minPooled, `${label}: pooled (real text: ${realText})`).toBeGreaterThanOrEqual(FIDELITY_BARS.pooled);
+      expect(f.minToken, `${label}: per token (real text: ${realText})`).toBeGreaterThanOrEqual(FIDELITY_BARS.token);
+      await Promise.all([edge.release(), reference.release()]);
+    }
   });
 
   it("serves LoRA adapters on the quantized base: a mixed batch equals each row alone, and adapters change the output", async () => {

@@ -90,7 +90,9 @@ describe("the edge with two runners", () => {
     expect(first.failures).toEqual([]);
     expect(first.ok).toBe(90);
     expect(first.worst).toBeLessThan(1e-5);
-    expect(first.retried).toBeGreaterThan(0); // some requests hit the dead runner first
+    // Requests that hit the dead runner first were retried on runner 2; under load the edge's health check (every
+    // 200 ms) can take it out of rotation before any does, so their number is not asserted (retries on a dead
+    // runner are: test/runner-protocol.test.ts, "fails over to the next runner…").
     expect(first.byRunner.get("runner-1")).toBeGreaterThan(0);
     expect(first.byRunner.get("runner-2")).toBeGreaterThan(30);
     expect(await one.exited).toBeNull(); // killed by a signal

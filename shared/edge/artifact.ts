@@ -125,6 +125,12 @@ export interface EdgeBuildOptions {
   calibration?: CalibrationStats;
   /** Where the token table is read: in JavaScript (default; needs an int8/int4 embedding) or inside stage 0. */
   lookup?: "js" | "graph";
+  /**
+   * Values per scale in the JavaScript token table: default one scale per row for int8 (256 levels need no finer
+   * blocks, and a scale and zero point per 32 values would add 16% to the table), 32 for int4 (GatherBlockQuantized's
+   * layout, which the in-graph lookup reads).
+   */
+  tableBlock?: number | "row";
   /** Weight bytes per stage (default 8 MiB): more stages, smaller transient copies while loading. */
   stageBytes?: number;
   /** Stage graphs with LoRA inputs (default true: the platform serves adapters on every preset). */
@@ -159,7 +165,8 @@ export async function buildEdgeArtifact(backbone: Backbone, options: EdgeBuildOp
 
   let embedding: EdgeManifest["embedding"] = null;
   if (lookup === "js") {
-    const t = quantizeEmbedding(backbone.tokenEmbedding, plan.embedding === "int8" ? 8 : 4);
+    const bits = plan.embedding === "int8" ? 8 : 4;
+    const t = quantizeEmbedding(backbone.tokenEmbedding, bits, options.tableBlock ?? (bits === 8 ? "row" : undefined));
     const floats = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     const sections = [t.codes, floats(t.scales), t.zeroPoints, floats(t.columnScales!)];
     const chunks: Uint8Array[] = [];

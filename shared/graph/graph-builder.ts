@@ -72,6 +72,8 @@ export interface WeightEncoder {
   dense(g: GraphBuilder, x: string, kernel: Tensor, bias: Tensor | undefined, role: DenseRole, name: string): string | null;
   /** Rows of a [V, H] embedding table gathered by `ids`. */
   gather?(g: GraphBuilder, table: Tensor, ids: string, name: string): string | null;
+  /** Exact (erf) GELU of `x`, if the encoding computes it otherwise. */
+  gelu?(g: GraphBuilder, x: string): string | null;
 }
 
 export interface GraphBuilderOptions {

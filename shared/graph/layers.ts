@@ -49,8 +49,10 @@ export function rmsNorm(g: GraphBuilder, x: string, weight: Tensor, epsilon: num
   return g.op("Mul", [g.op("Div", [x, rms]), g.floatWeight("scale", weight)]);
 }
 
+/** GELU, exact (erf) or tanh-approximated; the graph's weight encoding may compute the exact one its own way. */
 export function gelu(g: GraphBuilder, x: string, approximate: "none" | "tanh"): string {
-  return g.op("Gelu", [x], { approximate: { string: approximate } });
+  const encoded = approximate === "none" ? g.options.weights?.gelu?.(g, x) : null;
+  return encoded ?? g.op("Gelu", [x], { approximate: { string: approximate } });
 }
 
 /** Reshapes [B, T, heads·dim] to [B, T, heads, dim] (0 copies the dynamic dims). */

@@ -9,6 +9,7 @@
  *          smoothed first (SmoothQuant) when calibration statistics are given, so outlier channels survive.
  *   int4   4-bit weights in blocks of 32 along the input axis with a scale and zero point each
  *          (com.microsoft MatMulNBits); activations stay float. The smallest weights; fp32 speed on WASM.
+ *   Feed-forward layers in int8 or int4 compute their GELU in the tanh form (FastGelu; QuantizedWeights.gelu).
  *   q8-tensor  the transformers.js q8 recipe (uint8 weights with one scale per tensor; DynamicQuantizeLinear +
  *          MatMulInteger), kept as the peer to measure against.
  * Embedding tables take float, int8 or int4 (rows in blocks with a scale and zero point each).

@@ -12,6 +12,11 @@
  *    carrying that buffer instantiates the compiled module instead. Every other call passes through unchanged.
  * 2. Memory. Isolate memory includes ORT's `WebAssembly.Memory`, which only grows. The glue creates it in JS and
  *    passes it among the imports of that same call, where the wrapper records it (`memoryBytes()`).
+ * 3. Growth. When malloc runs out, the glue's `emscripten_resize_heap` (import `a.la`) grows the memory to at least
+ *    20% more than its current size (up to +96 MiB): the last growth while loading an 80 MiB model adds ~20 MiB that
+ *    is never used and never returned. The wrapper replaces that import with one that grows to the size asked for,
+ *    rounded up to `GROWTH_STEP`, then lets the original refresh the glue's views of the memory (it finds nothing
+ *    left to grow and returns false; the replacement answers true).
  *
  * ```ts
  * import * as ort from "onnxruntime-web/wasm";                            // the wasm-only ESM bundle
@@ -29,12 +34,22 @@ export const ORT_WEB_VERSION = "1.30.0";
 type Instantiate = (source: unknown, imports?: object) => Promise<unknown>;
 interface WasmMemory {
   readonly buffer: ArrayBufferLike;
+  grow(pages: number): number;
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: { instantiate: Instantiate; Memory: new (...args: never[]) => WasmMemory } }).WebAssembly;
+
+/** Growth granularity of ORT's memory (Emscripten's own policy: +20% of the current size). */
+export const GROWTH_STEP = 2 ** 20;
+/** The glue's import names (onnxruntime-web 1.30.0's Emscripten glue, minified): memory, emscripten_resize_heap. */
+const GLUE_IMPORTS = "a";
+const RESIZE_HEAP = "la";
+const WASM_PAGE = 65536;
+const MAX_MEMORY = 65536 * WASM_PAGE; // the glue's maximum (4 GiB)
 
 const marker = new ArrayBuffer(8); // what ORT is given as wasmBinary
 let compiled: WebAssembly.Module | undefined; // what is instantiated instead
 let memory: WasmMemory | undefined;
+let growth: "exact" | "emscripten" = "emscripten";
 
 function findMemory(imports: object | undefined): WasmMemory | undefined {
   for (const module of Object.values(imports ?? {})) {
@@ -48,9 +63,34 @@ function installHook(): void {
   wasmApi.instantiate = (source, imports) => {
     if (!(ArrayBuffer.isView(source) && source.buffer === marker)) return instantiate.call(wasmApi, source, imports);
     memory = findMemory(imports);
+    if (memory) exactGrowth(imports as Record<string, Record<string, unknown>>, memory);
     const module = compiled;
     return instantiate.call(wasmApi, module, imports).then((instance) => ({ instance, module }));
   };
+}
+
+/** Replaces the glue's geometric heap growth with growth to the size asked for (point 3 above). */
+function exactGrowth(imports: Record<string, Record<string, unknown>>, memory: WasmMemory): void {
+  const glue = imports[GLUE_IMPORTS];
+  const resize = glue?.[RESIZE_HEAP];
+  // Recognised by what it does; anything else means the glue changed: keep its own policy (test/ort-web.test.ts fails).
+  if (typeof resize !== "function" || !/\.grow\(/.test(String(resize))) return;
+  glue[RESIZE_HEAP] = (requested: number): boolean => {
+    requested >>>= 0;
+    const current = memory.buffer.byteLength;
+    if (requested > current) {
+      if (requested > MAX_MEMORY) return false;
+      const target = Math.min(MAX_MEMORY, Math.ceil(requested / GROWTH_STEP) * GROWTH_STEP);
+      try {
+        memory.grow((target - current) / WASM_PAGE);
+      } catch {
+        return false; // out of memory: malloc returns null and ORT reports the failure
+      }
+    }
+    (resize as (size: number) => boolean)(requested); // refreshes the glue's HEAP views over the grown buffer
+    return true;
+  };
+  growth = "exact";
 }
 
 export function onnxruntimeWeb(ort: OrtApi & { env: Env }, wasm: WebAssembly.Module): OnnxRuntime {
@@ -73,6 +113,7 @@ export function onnxruntimeWeb(ort: OrtApi & { env: Env }, wasm: WebAssembly.Mod
     ort,
     sessionOptions: { executionProviders: ["wasm"] },
     memoryBytes: () => memory?.buffer.byteLength ?? 0,
+    memoryGrowth: () => growth,
   };
 }
 

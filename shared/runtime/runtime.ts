@@ -26,4 +26,9 @@ export interface OnnxRuntime {
   createSplitSession?(model: SplitModel): Promise<InferenceSession>;
   /** Bytes of the runtime's WebAssembly memory (onnxruntime-web: grows, never shrinks); absent for native runtimes. */
   memoryBytes?(): number;
+  /**
+   * How that memory grows: "exact" (to what malloc asks for, in MiB steps) or "emscripten" (the glue's +20% steps,
+   * kept when the glue is not the one the hook knows). Absent for native runtimes.
+   */
+  memoryGrowth?(): "exact" | "emscripten";
 }

@@ -8,7 +8,9 @@
  *   - peak isolate memory (JS heap + ArrayBuffers + onnxruntime's WebAssembly.Memory), each model measured in a
  *     fresh process with the worker's code (workers/app.ts) and the tokenizer loaded (shared/node/edge-measure.ts);
  *   - WASM throughput at 1×128 and 2×128 tokens (onnxruntime-web, 1 thread), interleaved round-robin with the fp32
- *     WASM graph, the peer recipe and onnxruntime-node fp32 on 1 thread, so the ratios come from one run.
+ *     WASM graph, the peer recipe and onnxruntime-node fp32 on 1 thread, so the ratios come from one run;
+ *   - the GEMM alone (128 rows through the feed-forward's first projection): int8 DynamicQuantizeMatMul in WASM
+ *     against fp32 MatMul in WASM and in onnxruntime-node on 1 thread: the ceiling of the model's ratios.
  *
  *   npm run bench:edge-models [-- --presets distil_bert_base_en_uncased,roberta_base_en --iterations 5]
  */
@@ -35,6 +37,8 @@ import { camelKeys } from "../../shared/backbone/config.js";
 import { classByName } from "../../shared/backbone/registry.js";
 import type { EncoderBackbone } from "../../shared/models/encoder/encoder-backbone.js";
 import { writeEdgeArtifact } from "../../shared/node/edge-build.js";
+import { GraphBuilder } from "../../shared/graph/graph-builder.js";
+import type { OnnxRuntime } from "../../shared/runtime/runtime.js";
 import { measureEdgeArtifact, type EdgeMeasurement } from "../../shared/node/edge-measure.js";
 import { TOKENIZER_FIXTURES, tokenizerFixturesPresent } from "../helpers/tokenizer-fixtures.js";
 import { withOutliers } from "../helpers/quant-models.js";
@@ -132,6 +136,7 @@ for (const preset of values.presets!.split(",")) {
     }
     log(`${preset}: iteration ${i + 1}/${iterations}`);
   }
+  const gemm = await gemmCeiling(backbone.config.hiddenDim, backbone.config.intermediateDim, backbone.config.numLayers, wasm, iterations);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const tps = (row: Row, key: "1x128" | "2x128") => (batches[key].batchSize * batches[key].sequenceLength * 1000) / median(row.times[key]);
   const [base, node] = rows;
@@ -149,6 +154,54 @@ for (const preset of values.presets!.split(",")) {
   }
   const edge = rows.find((r) => r.label.startsWith("Edgebone"))?.peak;
   if (edge) report.push(`\nPeak parts (Edgebone ${PLANS[preset]?.[0] ?? "int8"}): worker code heap ${mib(edge.code_heap_bytes)} MiB, tokenizer heap ${mib(edge.tokenizer_heap_bytes)} MiB, load ${edge.load_ms} ms (load peak ${mib(edge.peak_bytes.load)} MiB), largest uncollected garbage ${mib(edge.garbage_bytes)} MiB.`);
+  report.push(gemm);
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(report.join("\n"));
+
+/**
+ * The model's feed-forward GEMMs alone: `layers` × ([128, H]·[H, I], then [128, I]·[I, H]) chained in one graph
+ * (so that feeding and reading back tensors is amortised as in the model): int8 (DynamicQuantizeMatMul, the int8
+ * plan's op) and fp32 in WASM, fp32 in onnxruntime-node on 1 thread, interleaved. The int8-WASM / node ratio here
+ * bounds the model's: the model runs these GEMMs plus attention, GELU and LayerNorm, which int8 does not speed up.
+ */
+async function gemmCeiling(H: number, I: number, layers: number, wasm: OnnxRuntime, iterations: number): Promise<string> {
+  const M = 128;
+  const matrix = (K: number, N: number, seed: number) => ({ dtype: "float32" as const, shape: [K, N], data: Float32Array.from({ length: K * N }, (_, i) => Math.sin(i + seed) * 0.02) });
+  const up = matrix(H, I, 1);
+  const down = matrix(I, H, 2);
+  const graph = (int8: boolean) => {
+    const g = new GraphBuilder("gemm", int8 ? { weights: new QuantizedWeights(parsePlan("int8")) } : {});
+    let y = g.input("x", "float32", [M, H]);
+    const dense = (kernel: typeof up, name: string) => g.options.weights?.dense(g, y, kernel, undefined, "ffn", name) ?? g.op("MatMul", [y, g.weight(name, kernel)]);
+    for (let l = 0; l < layers; l++) {
+      y = dense(up, `up_${l}`);
+      y = dense(down, `down_${l}`);
+    }
+    g.output(y, "y", "float32", [M, H]);
+    return g.encode();
+  };
+  const node = nodeRuntime({ threads: 1 });
+  const x = Float32Array.from({ length: M * H }, (_, i) => Math.cos(i));
+  const cases = [
+    { label: "fp32 MatMul, WASM", rt: wasm, int8: false },
+    { label: "int8 DynamicQuantizeMatMul, WASM", rt: wasm, int8: true },
+    { label: "fp32 MatMul, onnxruntime-node 1 thread", rt: node, int8: false },
+  ];
+  const runs = await Promise.all(cases.map(async (c) => ({ ...c, session: await c.rt.ort.InferenceSession.create(graph(c.int8), c.rt.sessionOptions), ms: [] as number[] })));
+  for (let i = 0; i < 2 + iterations * 2; i++) {
+    for (const r of runs) {
+      const t0 = performance.now();
+      await r.session.run({ x: new r.rt.ort.Tensor("float32", x, [M, H]) });
+      if (i >= 2) r.ms.push(performance.now() - t0);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const gops = (ms: number) => (4 * layers * M * H * I) / ms / 1e6;
+  const [f32, i8, nodeF32] = runs.map((r) => gops(median(r.ms)));
+  return [
+    `\nThe feed-forward GEMMs alone, ${layers} × [${M}, ${H}]·[${H}, ${I}]·[${I}, ${H}] in one graph, interleaved:`,
+    ...runs.map((r) => `- ${r.label}: ${gops(median(r.ms)).toFixed(1)} GOP/s`),
+    `- int8 WASM = ${(i8 / f32).toFixed(2)}× fp32 WASM and **${(i8 / nodeF32).toFixed(2)}× node fp32 (1 thread)**: the ceiling of the model's ratios.`,
+  ].join("\n");
+}

@@ -31,6 +31,9 @@ describe("edge artifacts in the isolate", () => {
     const embedding = await call("POST", "/v1/embeddings", { key: t.key, body: { model: "edge-distilbert", input: [[2, 17, 99, 3]] } });
     expect(embedding.status).toBe(200);
     expect(embedding.headers.get("x-edgebone-backend")).toBe("isolate");
+    // onnxruntime's memory grows to what malloc asks for (shared/runtime/ort-web.ts), not by the Emscripten glue's
+    // +20% steps: the hook found the glue's resize import in workerd too.
+    expect((await call("GET", "/info")).json.isolate_wasm_growth).toBe("exact");
   });
 
   it("placement follows the artifact's measured peak: over the budget, the runner pool", async () => {

@@ -54,6 +54,7 @@ export function teiRoutes(): Hono<AppEnv> {
       loaded_presets: c.var.services.models.size,
       // onnxruntime-web's WebAssembly memory in this isolate (it grows with loaded models and never shrinks)
       isolate_wasm_memory_mb: +((c.var.services.options.runtime().memoryBytes?.() ?? 0) / (1024 * 1024)).toFixed(1),
+      isolate_wasm_growth: c.var.services.options.runtime().memoryGrowth?.() ?? null,
       pipeline: edge?.pipeline ? { preset: model!.preset, ...pipelineSummary(edge.pipeline, c.env) } : null,
     });
   });
