@@ -49,7 +49,7 @@ const MAX_MEMORY = 65536 * WASM_PAGE; // the glue's maximum (4 GiB)
 const marker = new ArrayBuffer(8); // what ORT is given as wasmBinary
 let compiled: WebAssembly.Module | undefined; // what is instantiated instead
 let memory: WasmMemory | undefined;
-let growth: "exact" | "emscripten" = "emscripten";
+let growth: "exact" | "emscripten" | undefined; // known once ORT has instantiated its module
 
 function findMemory(imports: object | undefined): WasmMemory | undefined {
   for (const module of Object.values(imports ?? {})) {
@@ -63,18 +63,18 @@ function installHook(): void {
   wasmApi.instantiate = (source, imports) => {
     if (!(ArrayBuffer.isView(source) && source.buffer === marker)) return instantiate.call(wasmApi, source, imports);
     memory = findMemory(imports);
-    if (memory) exactGrowth(imports as Record<string, Record<string, unknown>>, memory);
+    growth = memory && exactGrowth(imports as Record<string, Record<string, unknown>>, memory) ? "exact" : "emscripten";
     const module = compiled;
     return instantiate.call(wasmApi, module, imports).then((instance) => ({ instance, module }));
   };
 }
 
-/** Replaces the glue's geometric heap growth with growth to the size asked for (point 3 above). */
-function exactGrowth(imports: Record<string, Record<string, unknown>>, memory: WasmMemory): void {
+/** Replaces the glue's geometric heap growth with growth to the size asked for (point 3 above); false if it cannot. */
+function exactGrowth(imports: Record<string, Record<string, unknown>>, memory: WasmMemory): boolean {
   const glue = imports[GLUE_IMPORTS];
   const resize = glue?.[RESIZE_HEAP];
   // Recognised by what it does; anything else means the glue changed: keep its own policy (test/ort-web.test.ts fails).
-  if (typeof resize !== "function" || !/\.grow\(/.test(String(resize))) return;
+  if (typeof resize !== "function" || !/\.grow\(/.test(String(resize))) return false;
   glue[RESIZE_HEAP] = (requested: number): boolean => {
     requested >>>= 0;
     const current = memory.buffer.byteLength;
@@ -90,7 +90,7 @@ function exactGrowth(imports: Record<string, Record<string, unknown>>, memory: W
     (resize as (size: number) => boolean)(requested); // refreshes the glue's HEAP views over the grown buffer
     return true;
   };
-  growth = "exact";
+  return true;
 }
 
 export function onnxruntimeWeb(ort: OrtApi & { env: Env }, wasm: WebAssembly.Module): OnnxRuntime {
@@ -113,7 +113,7 @@ export function onnxruntimeWeb(ort: OrtApi & { env: Env }, wasm: WebAssembly.Mod
     ort,
     sessionOptions: { executionProviders: ["wasm"] },
     memoryBytes: () => memory?.buffer.byteLength ?? 0,
-    memoryGrowth: () => growth,
+    memoryGrowth: () => growth ?? null,
   };
 }
 

@@ -28,7 +28,7 @@ export interface OnnxRuntime {
   memoryBytes?(): number;
   /**
    * How that memory grows: "exact" (to what malloc asks for, in MiB steps) or "emscripten" (the glue's +20% steps,
-   * kept when the glue is not the one the hook knows). Absent for native runtimes.
+   * kept when the glue is not the one the hook knows); null until the runtime has loaded. Absent for native runtimes.
    */
-  memoryGrowth?(): "exact" | "emscripten";
+  memoryGrowth?(): "exact" | "emscripten" | null;
 }

@@ -62,7 +62,10 @@ try {
     results.push({ clients, requests: REQUESTS, statuses: Object.fromEntries(statuses), p50_ms: q(0.5), p99_ms: q(0.99), requests_per_s: +(latencies.length / seconds).toFixed(2) });
     log(`${clients} clients done`);
   }
-  console.log(JSON.stringify({ preset: `${PRESET} (DistilBERT-base, int8 edge artifact)`, request: "/v1/embeddings, 1 row × 128 token ids", cold_start_ms: Math.round(cold.ms), warm_ms: Math.round(warm.ms), load: results }, null, 2));
+  // onnxruntime's WebAssembly memory in the isolate after serving (and how it grew: shared/runtime/ort-web.ts)
+  const info = (await (await fetch(new URL("/info", platform.url))).json()) as { isolate_wasm_memory_mb: number; isolate_wasm_growth: string | null };
+  const isolate = { wasm_memory_mb: info.isolate_wasm_memory_mb, wasm_growth: info.isolate_wasm_growth };
+  console.log(JSON.stringify({ preset: `${PRESET} (DistilBERT-base, int8 edge artifact)`, request: "/v1/embeddings, 1 row × 128 token ids", cold_start_ms: Math.round(cold.ms), warm_ms: Math.round(warm.ms), load: results, isolate }, null, 2));
 } finally {
   await platform.stop();
 }
