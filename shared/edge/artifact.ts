@@ -16,7 +16,7 @@ import type { Backbone } from "../backbone/backbone.js";
 import { GraphBuilder } from "../graph/graph-builder.js";
 import type { EncoderBackbone, EncoderStage } from "../models/encoder/encoder-backbone.js";
 import { planName, type QuantPlan } from "../quant/plan.js";
-import { quantizeEmbedding, QuantizedWeights, type CalibrationStats } from "../quant/weight-encoder.js";
+import { EMBEDDING_BLOCK, quantizeEmbedding, QuantizedWeights, type CalibrationStats } from "../quant/weight-encoder.js";
 import { sha256Hex } from "../runner/signing.js";
 import { concatBytes } from "../weights/safetensors.js";
 
@@ -166,7 +166,7 @@ export async function buildEdgeArtifact(backbone: Backbone, options: EdgeBuildOp
   let embedding: EdgeManifest["embedding"] = null;
   if (lookup === "js") {
     const bits = plan.embedding === "int8" ? 8 : 4;
-    const t = quantizeEmbedding(backbone.tokenEmbedding, bits, options.tableBlock ?? (bits === 8 ? "row" : undefined));
+    const t = quantizeEmbedding(backbone.tokenEmbedding, bits, options.tableBlock ?? (bits === 8 ? "row" : EMBEDDING_BLOCK));
     const floats = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     const sections = [t.codes, floats(t.scales), t.zeroPoints, floats(t.columnScales!)];
     const chunks: Uint8Array[] = [];

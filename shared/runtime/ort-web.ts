@@ -80,7 +80,7 @@ function exactGrowth(imports: Record<string, Record<string, unknown>>, memory: W
     const current = memory.buffer.byteLength;
     if (requested > current) {
       if (requested > MAX_MEMORY) return false;
-      const target = Math.min(MAX_MEMORY, Math.ceil(requested / GROWTH_STEP) * GROWTH_STEP);
+      const target = Math.ceil(requested / GROWTH_STEP) * GROWTH_STEP; // ≤ MAX_MEMORY: both are whole MiB
       try {
         memory.grow((target - current) / WASM_PAGE);
       } catch {

@@ -9,8 +9,8 @@
  *     fresh process with the worker's code (workers/app.ts) and the tokenizer loaded (shared/node/edge-measure.ts);
  *   - WASM throughput at 1×128 and 2×128 tokens (onnxruntime-web, 1 thread), interleaved round-robin with the fp32
  *     WASM graph, the peer recipe and onnxruntime-node fp32 on 1 thread, so the ratios come from one run;
- *   - the GEMM alone (128 rows through the feed-forward's first projection): int8 DynamicQuantizeMatMul in WASM
- *     against fp32 MatMul in WASM and in onnxruntime-node on 1 thread: the ceiling of the model's ratios.
+ *   - the model's feed-forward GEMMs alone (`gemmCeiling`): int8 DynamicQuantizeMatMul in WASM against fp32 MatMul
+ *     in WASM and in onnxruntime-node on 1 thread: the ceiling of the model's ratios.
  *
  *   npm run bench:edge-models [-- --presets distil_bert_base_en_uncased,roberta_base_en --iterations 5]
  */
@@ -56,6 +56,7 @@ const TOKENIZERS: Record<string, string> = { distil_bert_base_en_uncased: "bert_
 const PLANS: Record<string, string[]> = { roberta_base_en: ["int8", "mixed", "int4"] };
 const log = (msg: string) => console.error(`[bench] ${msg}`);
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Row {
   label: string;
@@ -137,7 +138,6 @@ for (const preset of values.presets!.split(",")) {
     log(`${preset}: iteration ${i + 1}/${iterations}`);
   }
   const gemm = await gemmCeiling(backbone.config.hiddenDim, backbone.config.intermediateDim, backbone.config.numLayers, wasm, iterations);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const tps = (row: Row, key: "1x128" | "2x128") => (batches[key].batchSize * batches[key].sequenceLength * 1000) / median(row.times[key]);
   const [base, node] = rows;
   report.push(
@@ -196,7 +196,6 @@ async function gemmCeiling(H: number, I: number, layers: number, wasm: OnnxRunti
       if (i >= 2) r.ms.push(performance.now() - t0);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const gops = (ms: number) => (4 * layers * M * H * I) / ms / 1e6;
   const [f32, i8, nodeF32] = runs.map((r) => gops(median(r.ms)));
   return [

@@ -41,6 +41,7 @@ export function teiRoutes(): Hono<AppEnv> {
     const model = await teiModel(c, undefined).catch(() => null);
     const edge = model && (await c.var.services.placement(model.preset).catch(() => null))?.edge;
     const limits = c.var.services.limits;
+    const runtime = c.var.services.options.runtime();
     return c.json({
       model_id: "edgebone",
       version: VERSION_INFO.version,
@@ -53,8 +54,8 @@ export function teiRoutes(): Hono<AppEnv> {
       edge_memory_budget_mb: Math.round(c.var.services.budgetBytes / (1024 * 1024)),
       loaded_presets: c.var.services.models.size,
       // onnxruntime-web's WebAssembly memory in this isolate (it grows with loaded models and never shrinks)
-      isolate_wasm_memory_mb: +((c.var.services.options.runtime().memoryBytes?.() ?? 0) / (1024 * 1024)).toFixed(1),
-      isolate_wasm_growth: c.var.services.options.runtime().memoryGrowth?.() ?? null,
+      isolate_wasm_memory_mb: +((runtime.memoryBytes?.() ?? 0) / (1024 * 1024)).toFixed(1),
+      isolate_wasm_growth: runtime.memoryGrowth?.() ?? null,
       pipeline: edge?.pipeline ? { preset: model!.preset, ...pipelineSummary(edge.pipeline, c.env) } : null,
     });
   });
